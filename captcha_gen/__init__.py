@@ -1,0 +1,1 @@
+"""captcha_gen: adversarial CAPTCHAs that people read and breaking algorithms misread."""
