@@ -16,7 +16,7 @@ from torch import nn
 from trust_core.attacks.diversity import input_diversity
 from trust_core.attacks.losses import AttackLoss, CrossEntropy
 from trust_core.attacks.norms import NORMS
-from trust_core.models.wrappers import eval_mode
+from trust_core.models.wrappers import eval_mode, frozen_parameters
 
 
 def _check_number(name: str, value: float, *, low: float = 0.0, allow_low: bool = True) -> float:
@@ -101,7 +101,7 @@ class GradientAttack:
             return images.clone()
         module = self.model if isinstance(self.model, nn.Module) else nn.Module()
         sign = -1.0 if self.targeted else 1.0
-        with eval_mode(module), torch.enable_grad():
+        with eval_mode(module), frozen_parameters(module), torch.enable_grad():
             delta = self.init_delta(images)
             velocity: torch.Tensor | None = None
             for step in range(self.steps):

@@ -20,19 +20,31 @@ from trust_core.data.root import data_root
 
 @dataclass(frozen=True)
 class Source:
-    """One file to fetch: its name, where it lives, and the md5 of its content (None: not pinned)."""
+    """One file to fetch: its name, where it lives, and an md5 (None: not pinned).
+
+    With ``md5_of_content`` the md5 is of the gunzipped content, so any re-compression of a mirror verifies.
+    """
 
     filename: str
     base_url: str
     md5: str | None = None
+    md5_of_content: bool = False
+
+    def verify(self, path: Path) -> str | None:
+        """None when ``path`` matches; else the md5 found."""
+        if self.md5 is None:
+            return None
+        got = _md5(path, gunzip=self.md5_of_content)
+        return None if got == self.md5 else got
 
 
+_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 SOURCES: dict[str, list[Source]] = {
-    "mnist": [
-        Source("train-images-idx3-ubyte.gz", "https://ossci-datasets.s3.amazonaws.com/mnist/", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        Source("train-labels-idx1-ubyte.gz", "https://ossci-datasets.s3.amazonaws.com/mnist/", "d53e105ee54ea40749a09fcbcd1e9432"),
-        Source("t10k-images-idx3-ubyte.gz", "https://ossci-datasets.s3.amazonaws.com/mnist/", "9fb629c4189551a2d022fa330f9573f3"),
-        Source("t10k-labels-idx1-ubyte.gz", "https://ossci-datasets.s3.amazonaws.com/mnist/", "ec29112dd5afa0611ce80d1b7f02629c"),
+    "mnist": [  # md5 of the raw idx files (LeCun's published sums)
+        Source("train-images-idx3-ubyte.gz", _MNIST, "6bbc9ace898e44ae57da46a324031adb", md5_of_content=True),
+        Source("train-labels-idx1-ubyte.gz", _MNIST, "a25bea736e30d166cdddb491f175f624", md5_of_content=True),
+        Source("t10k-images-idx3-ubyte.gz", _MNIST, "2646ac647ad5339dbf082846283269ea", md5_of_content=True),
+        Source("t10k-labels-idx1-ubyte.gz", _MNIST, "27ae3e4e09519cfbb04c329615203637", md5_of_content=True),
     ],
     "lfw": [
         Source("lfw.tgz", "https://vis-www.cs.umass.edu/lfw/", "a17d05bd522c52d84eca14327a23d494"),
@@ -48,9 +60,9 @@ class DownloadError(RuntimeError):
     """A download failed or its checksum did not match."""
 
 
-def _md5(path: Path) -> str:
+def _md5(path: Path, *, gunzip: bool = False) -> str:
     digest = hashlib.md5()
-    with open(path, "rb") as fh:
+    with (gzip.open if gunzip else open)(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -60,7 +72,7 @@ def fetch(source: Source, dest_dir: Path, *, base_url: str | None = None, timeou
     """Fetch one file into ``dest_dir`` (skipped when already there with the right checksum)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / source.filename
-    if dest.is_file() and (source.md5 is None or _md5(dest) == source.md5):
+    if dest.is_file() and source.verify(dest) is None:
         return dest
     url = (base_url or source.base_url).rstrip("/") + "/" + source.filename
     with tempfile.NamedTemporaryFile(dir=dest_dir, delete=False, suffix=".part") as tmp:
@@ -71,7 +83,11 @@ def fetch(source: Source, dest_dir: Path, *, base_url: str | None = None, timeou
         except OSError as exc:
             tmp_path.unlink(missing_ok=True)
             raise DownloadError(f"could not download {url}: {exc}") from exc
-    if source.md5 is not None and (got := _md5(tmp_path)) != source.md5:
+    try:
+        got = source.verify(tmp_path)
+    except OSError as exc:  # e.g. not gzip at all
+        got = f"unreadable ({exc})"
+    if got is not None:
         tmp_path.unlink(missing_ok=True)
         raise DownloadError(f"{url}: md5 {got} does not match the expected {source.md5}")
     tmp_path.replace(dest)
@@ -102,10 +118,3 @@ def download(dataset: str, *, root: Path | None = None, base_url: str | None = N
             child.rename(target / child.name)
     return target
 
-
-def gunzip(path: Path) -> Path:
-    """Decompress ``x.gz`` beside itself (for tools that want raw idx files)."""
-    out = path.with_suffix("")
-    with gzip.open(path, "rb") as src, open(out, "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    return out

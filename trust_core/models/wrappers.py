@@ -31,3 +31,16 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for module, flag in flags.items():
             module.training = flag
+
+
+@contextmanager
+def frozen_parameters(model: nn.Module) -> Iterator[nn.Module]:
+    """Switch off ``requires_grad`` on the parameters for the duration (attacks need input gradients only)."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    for param in trainable:
+        param.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for param in trainable:
+            param.requires_grad_(True)

@@ -1,0 +1,34 @@
+"""The ``apf`` entry point: every subcommand described, help fast (no heavy imports)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from apf_desktop.cli import BENCHMARKS, LABS, SUBCOMMANDS, TRAINERS, main
+
+
+def test_help_lists_every_subcommand():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("cloak", "eval", "serve", "desktop", "captcha", "debias", "train", "bench", "lab", "data"):
+        assert name in SUBCOMMANDS and f"  {name}" in result.output
+
+
+def test_help_imports_no_heavy_library():
+    code = "import sys; from apf_desktop.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint(sorted(m for m in ('torch', 'cv2', 'PySide6', 'dlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
+
+
+def test_nested_groups_list_their_entries():
+    runner = CliRunner()
+    for group, table in (("train", TRAINERS), ("bench", BENCHMARKS), ("lab", LABS)):
+        result = runner.invoke(main, [group, "--help"])
+        assert result.exit_code == 0 and all(name in result.output for name in table)
+
+
+def test_data_where_reports_the_real_data():
+    result = CliRunner().invoke(main, ["data", "where"])
+    assert result.exit_code == 0 and "mnist      ok" in result.output and "lfw        ok   6000 pairs" in result.output
