@@ -1,0 +1,83 @@
+"""``apf bench probe``: per-face latency of each signal method, torch vs onnxruntime, on real LFW faces."""
+from __future__ import annotations
+
+import time
+
+import click
+
+
+def lfw_crops(count: int):  # noqa: ANN201 - float32 (count, 3, 112, 112)
+    """The probe's 112-px crops of the first ``count`` LFW pair images (evaluation faces; never trained on)."""
+    from trust_core.data import LFW
+
+    from edge_probe.train import teacher_crops
+
+    pairs = LFW().pairs()
+    return teacher_crops([p.first for p in pairs[:count]])[1]
+
+
+@click.command(name="probe")
+@click.option("--faces", type=int, default=5, show_default=True, help="LFW faces to time.")
+@click.option("--threads", type=int, default=2, show_default=True, help="CPU threads for torch and onnxruntime.")
+def cli(faces: int, threads: int) -> None:
+    """Per-face latency (median ms) of FGSM, I-FGSM, MI-FGSM and DI²-FGSM, torch vs onnxruntime, with parity."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from edge_probe.model import load_probe
+    from edge_probe.runtime import ProbeRuntime
+    from edge_probe.signal import METHODS, compute_signal, reference_embeddings
+
+    torch.set_num_threads(threads)
+    crops = lfw_crops(faces)
+    model, runtime = load_probe(), ProbeRuntime(threads=threads)
+    click.echo(f"{faces} LFW faces, {threads} threads, eps 8/255, 10 steps. Parity: sign agreement of the final "
+               "signal; step parity: of each step's direction fed torch's state (min over steps and faces);\n"
+               "cos: probe cosine to x_e after the torch / onnx signal (clean in brackets)")
+    click.echo(f"{'method':8s} {'torch ms':>9s} {'onnx ms':>8s} {'parity':>8s} {'step parity':>12s} {'cos torch':>10s} "
+               f"{'cos onnx':>9s}")
+    for method in METHODS:
+        t_torch, t_onnx, agree, step_agree, cos_t, cos_o, clean = [], [], [], [], [], [], []
+        for crop in crops:
+            tensor = torch.from_numpy(crop[None])
+            reference = reference_embeddings(model, tensor)
+            start = time.perf_counter()
+            g_torch = compute_signal(model, tensor, method=method).numpy()
+            t_torch.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            g_onnx = runtime.signal(crop, method=method)
+            t_onnx.append(time.perf_counter() - start)
+            agree.append(np.mean(np.sign(g_torch) == np.sign(g_onnx)))
+            step_agree.append(_step_parity(model, runtime, crop, reference, method))
+            with torch.no_grad():
+                for out, x in ((cos_t, crop + g_torch), (cos_o, crop + g_onnx), (clean, crop[None])):
+                    out.append(float(F.cosine_similarity(model(torch.from_numpy(np.clip(x, 0, 1))), reference)))
+        click.echo(f"{method:8s} {1e3 * np.median(t_torch):9.1f} {1e3 * np.median(t_onnx):8.1f} {np.mean(agree):8.4f} "
+                   f"{min(step_agree):12.5f} {np.mean(cos_t):10.3f} {np.mean(cos_o):9.3f} ({np.mean(clean):.3f})")
+
+
+def _step_parity(model, runtime, crop, reference, method: str, steps: int = 10, eps: float = 8 / 255) -> float:  # noqa: ANN001
+    """Min over steps of the sign agreement of the ONNX step's direction with torch's, fed torch's state."""
+    import numpy as np
+    import torch
+
+    from edge_probe.diversity import diversity_matrix
+    from edge_probe.export import SignalStep
+    from edge_probe.runtime import MOMENTUM
+    from edge_probe.signal import diversity_schedule
+
+    step, x = SignalStep(model), torch.from_numpy(crop[None])
+    steps = 1 if method == "fgsm" else steps
+    delta = velocity = torch.zeros_like(x)
+    draws, eye, worst = diversity_schedule(steps), torch.eye(x.shape[-1]), 1.0
+    for i in range(steps):
+        d = draws[i] if method == "di2fgsm" else None
+        rows, cols = (eye, eye) if d is None else (torch.from_numpy(diversity_matrix(x.shape[-1], d.inner, d.outer, d.top)),
+                                                   torch.from_numpy(diversity_matrix(x.shape[-1], d.inner, d.outer, d.left)))
+        _, got = runtime.step(x.numpy(), delta.numpy(), velocity.numpy(), reference.numpy(), method=method, index=i,
+                              eps=eps, alpha=eps / steps)
+        delta, velocity = step(x, delta, velocity, reference, rows, cols, torch.tensor(eps / steps),
+                               torch.tensor(MOMENTUM[method]), torch.tensor(eps))
+        worst = min(worst, float(np.mean(np.sign(got) == np.sign(velocity.numpy()))))
+    return worst

@@ -1,0 +1,237 @@
+"""``apf train probe``: distil the probe from FaceNet-CASIA embeddings (no identity labels).
+
+Knowledge distillation of the embedding (Hinton et al., 2015; embedding-level as in "Improving Face Recognition
+from Hard Samples via Distribution Distillation", and MobileFaceNet practice): loss = 1 − cos(probe(x), teacher(x)).
+Faces: CelebA-10k and the LFW images of people absent from pairs.txt (never an LFW pair image). Each photo gives
+one crop through the teacher's own box alignment (``trust_core.faces.align.align_faces(method="box")``) around a
+fixed central face box (LFW photos are centred; CelebA photos are aligned); the probe sees the teacher's 160-px crop
+resized to 112 px. Teacher embeddings and crops are cached in the user cache, chunk by chunk, so an interrupted
+run resumes. A held-out validation split selects the checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from edge_probe.model import INPUT_SIZE, WEIGHTS_NAME
+
+TEACHER = "facenet-casia"
+CHUNK = 256
+#: the fixed face box (x0, y0, x1, y1) of CelebA's aligned 89×109 images (half of the official 178×218).
+CELEBA_BOX = (22.0, 38.0, 67.0, 93.0)
+
+
+def training_files(*, lfw_limit: int | None = None, celeba_limit: int | None = None, seed: int = 0) -> list[Path]:
+    """LFW images of people not in pairs.txt, then CelebA-10k images, each shuffled with ``seed``."""
+    from trust_core.data import LFW, CelebA
+
+    lfw = LFW()
+    banned = lfw.pair_images()
+    lfw_files = sorted(p for paths in lfw.training_people().values() for p in paths if p not in banned)
+    celeba_files = sorted(CelebA().paths())
+    rng = np.random.default_rng(seed)
+    rng.shuffle(lfw_files)
+    rng.shuffle(celeba_files)
+    return lfw_files[:lfw_limit] + celeba_files[:celeba_limit]
+
+
+def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """(teacher 160-px crops, probe 112-px crops) as float32 (N, 3, S, S) in [0, 1] for ``paths``."""
+    import cv2
+    from trust_core.faces.align import Face, align_faces
+    from trust_core.faces.evaluate import lfw_fallback_face
+    from trust_core.faces.io import load_image
+
+    big, small = [], []
+    for path in paths:
+        image = load_image(path)
+        if "celeba" in str(path).lower():
+            box = np.array(CELEBA_BOX)
+            face = Face(box, np.tile(box[:2], (5, 1)), 0.0)
+        else:
+            face = lfw_fallback_face(image.shape)
+        crop = align_faces(image, [face], size=160, method="box").crops[0].numpy()
+        big.append(crop)
+        small.append(cv2.resize(crop.transpose(1, 2, 0), (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA).transpose(2, 0, 1))
+    return np.stack(big).astype(np.float32), np.stack(small).astype(np.float32)
+
+
+def _chunk_file(paths: list[Path]) -> Path:
+    from trust_core.models.registry import cache_dir
+
+    key = hashlib.sha256("\n".join(str(p) for p in paths).encode()).hexdigest()[:20]
+    folder = cache_dir() / "probe-distill" / TEACHER
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{key}.npz"
+
+
+def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probe crops (uint8 (N, 3, 112, 112)) and teacher embeddings (float32 (N, 512)), cached per chunk."""
+    import torch
+    from trust_core.faces.recognizers import get_recognizer
+
+    crops, embeddings = [], []
+    teacher = None
+    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)][:max_chunks]
+    for i, chunk in enumerate(chunks):
+        file = _chunk_file(chunk)
+        if not file.is_file():
+            teacher = teacher or get_recognizer(TEACHER)
+            big, small = teacher_crops(chunk)
+            with torch.no_grad():
+                emb = torch.cat([teacher.embed(torch.from_numpy(big[j:j + 32])) for j in range(0, len(big), 32)]).numpy()
+            tmp = file.with_suffix(".tmp.npz")
+            np.savez(tmp, crops=np.rint(small * 255).astype(np.uint8), embeddings=emb.astype(np.float32))
+            tmp.replace(file)
+        if progress:
+            click.echo(f"chunk {i + 1}/{len(chunks)} ready ({file.name})", err=True)
+        with np.load(file) as data:
+            crops.append(data["crops"])
+            embeddings.append(data["embeddings"])
+    return np.concatenate(crops), np.concatenate(embeddings)
+
+
+def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, batch: int = 64, lr: float = 2e-3,
+           val_fraction: float = 0.05, seed: int = 0, progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
+    """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes``; the checkpoint with
+    the best validation cosine wins. Returns (model in eval mode, metrics)."""
+    import copy
+
+    import torch
+    import torch.nn.functional as F
+
+    from edge_probe.model import ProbeNet
+
+    torch.manual_seed(seed)
+    order = np.random.default_rng(seed).permutation(len(crops))
+    n_val = max(1, int(len(crops) * val_fraction))
+    val, train = order[:n_val], order[n_val:]
+    model = ProbeNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    as_float = lambda idx: torch.from_numpy(crops[idx]).float().div_(255)  # noqa: E731
+
+    def validate() -> float:
+        model.eval()
+        with torch.no_grad():
+            sims = [F.cosine_similarity(model(as_float(val[i:i + 256])), torch.from_numpy(targets[val[i:i + 256]]))
+                    for i in range(0, len(val), 256)]
+        model.train()
+        return float(torch.cat(sims).mean())
+
+    deadline, start = time.time() + minutes * 60, time.time()
+    best, best_state, step, epoch, history = -1.0, None, 0, 0, []
+    total = max(1, int(minutes * 60 / 5))  # a rough step budget for the cosine schedule (≈5 s/step on 1 core)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.05)
+    model.train()
+    while time.time() < deadline:
+        rng = np.random.default_rng(seed + epoch)
+        for i in range(0, len(train) - batch + 1, batch):
+            idx = train[rng.permutation(len(train))[:batch]]
+            x = as_float(idx)
+            flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+            loss = (1 - F.cosine_similarity(model(x), torch.from_numpy(targets[idx]))).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step < total - 1:
+                sched.step()
+            step += 1
+            if step % 50 == 0 or time.time() >= deadline:
+                score = validate()
+                history.append((step, round(score, 4)))
+                if progress:
+                    click.echo(f"step {step} loss {loss.item():.4f} val cosine {score:.4f} ({time.time() - start:.0f} s)", err=True)
+                if score > best:
+                    best, best_state = score, copy.deepcopy(model.state_dict())
+            if time.time() >= deadline:
+                break
+        epoch += 1
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "batch": batch,
+                   "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes, "history": history}
+
+
+def lfw_agreement(model, *, folds: tuple[int, ...] = (0, 1), progress: bool = True) -> dict:  # noqa: ANN001
+    """LFW verification accuracy of the probe and the teacher on the same fixed-box crops of the pairs of ``folds``
+    (each fold's threshold chosen on the other folds, as in the 10-fold protocol), and their cosine agreement."""
+    import torch
+    import torch.nn.functional as F
+
+    from trust_core.data import LFW
+
+    pairs = [p for p in LFW().pairs() if p.fold in folds]
+    files = sorted({p.first for p in pairs} | {p.second for p in pairs})
+    crops, teacher = distillation_set(files, progress=progress)
+    with torch.no_grad():
+        probe = torch.cat([model(torch.from_numpy(crops[i:i + 128]).float().div(255)) for i in range(0, len(crops), 128)])
+    teacher_t = torch.from_numpy(teacher)
+    row = {f: i for i, f in enumerate(files)}
+    first = torch.tensor([row[p.first] for p in pairs])
+    second = torch.tensor([row[p.second] for p in pairs])
+    same = np.array([p.same for p in pairs])
+    fold = np.array([p.fold for p in pairs])
+    out: dict = {"lfw_folds": list(folds), "lfw_pairs": len(pairs),
+                 "cosine_to_teacher_lfw": round(float(F.cosine_similarity(probe, teacher_t).mean()), 4)}
+    for name, emb in (("probe", probe), ("teacher", teacher_t)):
+        sims = F.cosine_similarity(emb[first], emb[second]).numpy()
+        accs = []
+        for f in folds:
+            train, test = fold != f, fold == f
+            candidates = np.unique(sims[train])
+            best = max(candidates, key=lambda t: np.mean((sims[train] >= t) == same[train]))
+            accs.append(float(np.mean((sims[test] >= best) == same[test])))
+        out[f"lfw_accuracy_{name}"] = round(float(np.mean(accs)), 4)
+    return out
+
+
+@click.command(name="probe")
+@click.option("--lfw-limit", type=int, default=None, help="LFW training images to use (default: all).")
+@click.option("--celeba-limit", type=int, default=None, help="CelebA images to use (default: all 10,000).")
+@click.option("--prepare-only", is_flag=True, help="Only extract and cache the teacher embeddings.")
+@click.option("--max-chunks", type=int, default=None, help="Use only the first chunks already cached / extracted.")
+@click.option("--minutes", type=float, default=20.0, show_default=True, help="Training time budget.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
+def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
+        out: Path | None) -> None:
+    """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
+    paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
+    t0 = time.time()
+    crops, emb = distillation_set(paths, max_chunks=max_chunks)
+    click.echo(f"{len(crops)} distillation faces ready in {time.time() - t0:.0f} s", err=True)
+    if prepare_only:
+        return
+    from edge_probe.runtime import shipped_dir
+
+    command = "apf train probe" + "".join(f" --{k.replace('_', '-')} {v}" for k, v in
+                                          (("lfw_limit", lfw_limit), ("celeba_limit", celeba_limit),
+                                           ("max_chunks", max_chunks), ("minutes", minutes)) if v is not None)
+    model, metrics = distil(crops, emb, minutes=minutes)
+    data = (f"{len(crops)} faces: LFW images of people not in pairs.txt and CelebA-10k (shuffled, seed 0); "
+            "teacher FaceNet-CASIA on fixed-box 160-px crops")
+    publish(model, metrics, out=out or shipped_dir(), command=command, data=data)
+
+
+def publish(model, metrics: dict, *, out: Path, command: str, data: str) -> None:  # noqa: ANN001
+    """Save the weights and the ONNX graphs into ``out``, measure LFW agreement, and record the manifest."""
+    import torch
+
+    from edge_probe.export import export_graphs
+    from trust_core.models.registry import record
+
+    out.mkdir(parents=True, exist_ok=True)
+    file = out / "probe-mobilefacenet.pt"
+    torch.save(model.state_dict(), file)
+    graphs = export_graphs(model, out)
+    metrics = {**metrics, "parameters": sum(p.numel() for p in model.parameters()),
+               "onnx_bytes": {name: path.stat().st_size for name, path in graphs.items()},
+               **lfw_agreement(model)}
+    record("edge_probe", WEIGHTS_NAME, file, command=command, data=data, metrics=metrics,
+           notes="ONNX graphs of the signal (embed.onnx, signal-step.onnx, signal-graphs.json) exported from "
+                 "these weights by edge_probe.export.export_graphs")
+    click.echo(f"saved {file}: {metrics}")
