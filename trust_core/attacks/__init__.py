@@ -11,3 +11,16 @@ __all__ = [
     "BIM", "DI2FGSM", "FGSM", "GRADIENT_ATTACKS", "IFGSM", "MIFGSM", "PGD",
     "CosineDistance", "CrossEntropy", "GradientAttack",
 ]
+
+from trust_core.attacks.atn import PerturbationATN, train_atn
+from trust_core.attacks.bpda import BPDA, bpda
+from trust_core.attacks.cw import CarliniWagnerL2
+from trust_core.attacks.deepfool import DeepFool
+from trust_core.attacks.eot import EOT
+from trust_core.attacks.substitute import train_substitute
+from trust_core.attacks.uap import UniversalPerturbation, fooling_rate
+
+__all__ += [
+    "BPDA", "EOT", "CarliniWagnerL2", "DeepFool", "PerturbationATN", "UniversalPerturbation",
+    "bpda", "fooling_rate", "train_atn", "train_substitute",
+]
