@@ -1,0 +1,41 @@
+"""Hidden representations for the data-inspection defenses: the input of a layer, captured with a forward hook."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from trust_core.models.wrappers import eval_mode
+
+
+def last_linear(model: nn.Module) -> nn.Linear:
+    """The model's last ``nn.Linear`` (its input is the penultimate representation)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("model has no nn.Linear layer; pass the layer whose input to use")
+    return linears[-1]
+
+
+def layer_inputs(model: nn.Module, images: torch.Tensor, *, layer: nn.Module | None = None, batch: int = 1000) -> torch.Tensor:
+    """Flattened inputs of ``layer`` (default: the last linear layer) for every image, in eval mode."""
+    layer = layer if layer is not None else last_linear(model)
+    captured: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda _m, inputs, _out: captured.append(inputs[0].detach().flatten(1)))
+    try:
+        with eval_mode(model), torch.no_grad():
+            for i in range(0, len(images), batch):
+                model(images[i : i + batch])
+    finally:
+        handle.remove()
+    return torch.cat(captured)
+
+
+def hidden(model: nn.Module, images: torch.Tensor, *, layer: nn.Module | None = None) -> torch.Tensor:
+    """Differentiable inputs of ``layer`` (default: the last linear layer): the feature map attacks optimise against."""
+    layer = layer if layer is not None else last_linear(model)
+    captured: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda _m, inputs, _out: captured.append(inputs[0].flatten(1)))
+    try:
+        model(images)
+    finally:
+        handle.remove()
+    return captured[0]
