@@ -24,14 +24,23 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _resolve(target: str) -> click.Command:
+def _resolve(name: str, target: str, help_text: str) -> click.Command:
+    """Import ``module:attribute``: a click command is used as it is, a typer app runs behind a thin proxy.
+
+    (typer vendors its own click, so its commands cannot be mounted in a click group directly.)
+    """
     module_name, attr = target.split(":")
     obj = getattr(importlib.import_module(module_name), attr)
     if isinstance(obj, click.Command):
         return obj
-    import typer.main  # typer apps become click commands
 
-    return typer.main.get_command(obj)
+    @click.command(name=name, help=help_text, add_help_option=False,
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def proxy(args: tuple[str, ...]) -> None:
+        obj(args=list(args), prog_name=click.get_current_context().command_path)
+
+    return proxy
 
 
 #: ``apf train NAME``: each package's training entry point.
@@ -82,7 +91,7 @@ class LazyGroup(click.Group):
             return None
         target, help_text = self.lazy[cmd_name]
         try:
-            cmd = _resolve(target)
+            cmd = _resolve(cmd_name, target, help_text)
         except ModuleNotFoundError as exc:
             if not exc.name or not target.split(":")[0].startswith(exc.name):
                 raise  # a real missing dependency, not a subcommand that is not built yet
@@ -131,4 +140,4 @@ def lab() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="apf")

@@ -32,3 +32,11 @@ def test_nested_groups_list_their_entries():
 def test_data_where_reports_the_real_data():
     result = CliRunner().invoke(main, ["data", "where"])
     assert result.exit_code == 0 and "mnist      ok" in result.output and "lfw        ok   6000 pairs" in result.output
+
+
+def test_subcommand_help_exits_cleanly_through_the_installed_entry_point():
+    """typer apps run behind a proxy: ``--help`` of a group must exit 0, not raise typer's own Exit."""
+    for argv in (["data", "--help"], ["lab", "privacy", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "apf_desktop.cli", *argv], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "Usage: apf " in done.stdout and "Traceback" not in done.stderr
