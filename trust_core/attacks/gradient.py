@@ -100,22 +100,21 @@ class GradientAttack:
         if self.eps == 0:
             return images.clone()
         module = self.model if isinstance(self.model, nn.Module) else nn.Module()
-        sign = -1.0 if self.targeted else 1.0
+        step_size = (-1.0 if self.targeted else 1.0) * self.alpha
         with eval_mode(module), frozen_parameters(module), torch.enable_grad():
-            delta = self.init_delta(images)
+            adv = images + self.init_delta(images)
             velocity: torch.Tensor | None = None
             for step in range(self.steps):
-                delta.requires_grad_(True)
-                outputs = self.model(self.transform_input(images + delta))
+                adv.requires_grad_(True)
+                outputs = self.model(self.transform_input(adv))
                 if step == 0:
                     self._validate_outputs(outputs, labels)
-                loss = self.loss(outputs, labels)
-                (grad,) = torch.autograd.grad(loss.sum(), delta)
+                (grad,) = torch.autograd.grad(self.loss(outputs, labels).sum(), adv)
                 direction, velocity = self.update_direction(grad, velocity)
                 with torch.no_grad():
-                    delta = self.norm.project(delta + sign * self.alpha * self.norm.direction(direction), self.eps)
-                    delta = (images + delta).clamp_(0, 1) - images
-        return (images + delta).detach()
+                    delta = self.norm.project(adv + step_size * self.norm.direction(direction) - images, self.eps)
+                    adv = (images + delta).clamp_(0, 1)
+        return adv.detach()
 
     # -- validation ----------------------------------------------------------------------------------
     @staticmethod
