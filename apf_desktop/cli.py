@@ -62,6 +62,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
 
 #: ``apf lab NAME``: the course experiments, one per trust_core topic.
 LABS: dict[str, tuple[str, str]] = {
+    "attacks": ("trust_core.attacks.cli:app", "Robust accuracy under the gradient attacks."),
     "explain": ("trust_core.explain.cli:app", "Saliency maps: gradients, SmoothGrad, IG, LRP, Grad-CAM."),
     "robustness": ("trust_core.robustness.cli:app", "Common-corruption error and mCE."),
     "defenses": ("trust_core.defenses.cli:app", "Adversarial training, distillation, input transforms, detection, IBP."),

@@ -1,6 +1,7 @@
 """The ``apf`` entry point: every subcommand described, help fast (no heavy imports)."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -40,3 +41,11 @@ def test_subcommand_help_exits_cleanly_through_the_installed_entry_point():
         done = subprocess.run([sys.executable, "-m", "apf_desktop.cli", *argv], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert "Usage: apf " in done.stdout and "Traceback" not in done.stderr
+
+
+def test_lab_attacks_prints_the_robust_accuracy_table(tmp_path):
+    out = tmp_path / "attacks.json"
+    result = CliRunner().invoke(main, ["lab", "attacks", "--limit", "64", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["rows"]
+    assert rows["clean"]["accuracy"] >= 0.95 and rows["PGD (40 x 0.01)"]["accuracy"] <= 0.05
