@@ -1,6 +1,8 @@
 """Hidden representations for the data-inspection defenses: the input of a layer, captured with a forward hook."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -15,18 +17,24 @@ def last_linear(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
-def layer_inputs(model: nn.Module, images: torch.Tensor, *, layer: nn.Module | None = None, batch: int = 1000) -> torch.Tensor:
-    """Flattened inputs of ``layer`` (default: the last linear layer) for every image, in eval mode."""
-    layer = layer if layer is not None else last_linear(model)
+def capture(model: nn.Module, layer: nn.Module, images: torch.Tensor, pick: Callable[[tuple[torch.Tensor, ...], torch.Tensor], torch.Tensor],
+            *, batch: int = 1000) -> list[torch.Tensor]:
+    """``pick(layer_inputs, layer_output)`` for each batch of ``images``, run through ``model`` in eval mode."""
     captured: list[torch.Tensor] = []
-    handle = layer.register_forward_hook(lambda _m, inputs, _out: captured.append(inputs[0].detach().flatten(1)))
+    handle = layer.register_forward_hook(lambda _m, inputs, out: captured.append(pick(inputs, out).detach()))
     try:
         with eval_mode(model), torch.no_grad():
             for i in range(0, len(images), batch):
                 model(images[i : i + batch])
     finally:
         handle.remove()
-    return torch.cat(captured)
+    return captured
+
+
+def layer_inputs(model: nn.Module, images: torch.Tensor, *, layer: nn.Module | None = None, batch: int = 1000) -> torch.Tensor:
+    """Flattened inputs of ``layer`` (default: the last linear layer) for every image, in eval mode."""
+    layer = layer if layer is not None else last_linear(model)
+    return torch.cat(capture(model, layer, images, lambda inputs, _out: inputs[0].flatten(1), batch=batch))
 
 
 def hidden(model: nn.Module, images: torch.Tensor, *, layer: nn.Module | None = None) -> torch.Tensor:

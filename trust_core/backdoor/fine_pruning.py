@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from trust_core.backdoor.features import capture
 from trust_core.models.train_mnist import fit
-from trust_core.models.wrappers import eval_mode
 
 
 def last_conv_index(model: nn.Module) -> int:
@@ -30,15 +30,8 @@ def last_conv_index(model: nn.Module) -> int:
 def channel_activity(model: nn.Module, images: torch.Tensor, *, batch: int = 1000) -> torch.Tensor:
     """Mean rectified activation of each channel of the last conv layer on ``images``."""
     conv = list(model.modules())[last_conv_index(model)]
-    total: list[torch.Tensor] = []
-    handle = conv.register_forward_hook(lambda _m, _i, out: total.append(out.detach().clamp_min(0).mean((2, 3)).sum(0)))
-    try:
-        with eval_mode(model), torch.no_grad():
-            for i in range(0, len(images), batch):
-                model(images[i : i + batch])
-    finally:
-        handle.remove()
-    return torch.stack(total).sum(0) / len(images)
+    sums = capture(model, conv, images, lambda _inputs, out: out.clamp_min(0).mean((2, 3)).sum(0), batch=batch)
+    return torch.stack(sums).sum(0) / len(images)
 
 
 def pruned(model: nn.Module, order: torch.Tensor, fraction: float) -> nn.Module:
