@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from trust_core.attacks.cw import logit_margin
-from trust_core.models.wrappers import eval_mode
+from trust_core.models.training import constant, train_loop
+from trust_core.models.wrappers import eval_mode, frozen_parameters
 
 
 class PerturbationATN(nn.Module):
@@ -47,27 +48,12 @@ def train_atn(
     seed: int = 0,
 ) -> PerturbationATN:
     """Train ``atn`` against the frozen ``target``; ``labels`` are true classes (or targets if ``targeted``)."""
-    if len(images) != len(labels) or epochs < 1:
-        raise ValueError("need one label per image and epochs >= 1")
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(atn.parameters(), lr=lr)
-    flags = [p.requires_grad for p in target.parameters()]
-    with eval_mode(target):
-        for p in target.parameters():
-            p.requires_grad_(False)
-        try:
-            for _ in range(epochs):
-                atn.train()
-                order = torch.randperm(len(images), generator=gen)
-                for i in range(0, len(images), batch):
-                    x, y = images[order[i : i + batch]], labels[order[i : i + batch]]
-                    adv = atn(x)
-                    margin = logit_margin(target(adv), y, targeted=targeted).clamp(min=-kappa)
-                    loss = (beta * (adv - x).flatten(1).pow(2).sum(1) + margin).mean()
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-        finally:
-            for p, flag in zip(target.parameters(), flags):
-                p.requires_grad_(flag)
+
+    def loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, progress: float) -> torch.Tensor:
+        adv = net(x)
+        margin = logit_margin(target(adv), y, targeted=targeted).clamp(min=-kappa)
+        return (beta * (adv - x).flatten(1).pow(2).sum(1) + margin).mean()
+
+    with eval_mode(target), frozen_parameters(target):
+        train_loop(atn, images, labels, loss, epochs=epochs, batch=batch, lr=lr, seed=seed, schedule=constant)
     return atn.eval()

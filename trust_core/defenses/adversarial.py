@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trust_core.attacks import PGD
-from trust_core.defenses.training import train_loop
+from trust_core.models.training import train_loop
 
 
 class KLDivergence:

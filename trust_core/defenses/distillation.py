@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trust_core.defenses.training import train_loop
+from trust_core.models.training import train_loop
 
 
 def distill(

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trust_core.defenses.training import train_loop
+from trust_core.models.training import train_loop
 
 _MONOTONE = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten, nn.Identity)
 

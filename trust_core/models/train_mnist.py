@@ -5,11 +5,11 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from trust_core.data import mnist_tensors
 from trust_core.models.mnist import MnistCNN
+from trust_core.models.training import cross_entropy, one_cycle, train_loop
 
 
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> float:
@@ -32,20 +32,8 @@ def fit(
     lr: float = 1e-3,
     seed: int = 0,
 ) -> nn.Module:
-    """Plain supervised training with Adam and cross-entropy."""
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr * 3, total_steps=epochs * ((len(images) + batch - 1) // batch))
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(len(images), generator=gen)
-        for i in range(0, len(images), batch):
-            idx = order[i : i + batch]
-            opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(images[idx]), labels[idx]).backward()
-            opt.step()
-            sched.step()
-    return model.eval()
+    """Plain supervised training: Adam, cross-entropy, one-cycle schedule."""
+    return train_loop(model, images, labels, cross_entropy, epochs=epochs, batch=batch, lr=lr, seed=seed, schedule=one_cycle)
 
 
 def train(out: Path, *, epochs: int = 3, seed: int = 0) -> dict[str, float]:
