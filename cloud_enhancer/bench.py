@@ -120,16 +120,41 @@ def embedded_rates(enhancer: Enhancer, batches: tuple[int, ...], *, rounds: int)
     return {b: b / best[str(b)] for b in batches}
 
 
-def service_run(weights: Path | None, *, max_batch: int, threads: int, clients: int, requests: int,
-                seconds: float) -> dict[str, float]:
-    """Start ``apf serve --max-batch N`` on loopback, warm it up with one request per client, then load it."""
+def warm_and_load(url: str, *, clients: int, requests: int, seconds: float) -> dict[str, float]:
+    """One warm-up request per client, then the measured load test; its summary."""
+    bodies = signal_bodies(64)
+    load_test(url, bodies, token=TOKEN, clients=clients, requests=clients, seconds=seconds)
+    return load_test(url, bodies, token=TOKEN, clients=clients, requests=requests, seconds=seconds).summary()
+
+
+def service_run(weights: Path | None, *, max_batch: int, threads: int, **load: Any) -> dict[str, float]:
+    """``apf serve --max-batch N`` in a child process on loopback, under load."""
     from cloud_enhancer.service_process import ServiceProcess
 
-    bodies = signal_bodies(64)
     with ServiceProcess(token=TOKEN, weights=weights, max_batch=max_batch, threads=threads) as service:
-        load_test(service.url, bodies, token=TOKEN, clients=clients, requests=clients, seconds=seconds)
-        return {"max_batch": max_batch, **load_test(service.url, bodies, token=TOKEN, clients=clients,
-                                                     requests=requests, seconds=seconds).summary()}
+        return {"max_batch": max_batch, **warm_and_load(service.url, **load)}
+
+
+def ray_run(weights: Path | None, *, replicas: int, threads: int, **load: Any) -> dict[str, float]:
+    """The same app on a local Ray Serve, ``replicas`` sharing ``threads`` CPUs, under load."""
+    import functools
+
+    import ray
+    from ray import serve
+
+    from cloud_enhancer.cli import load_enhancer
+    from cloud_enhancer.ray_deployment import deployment, init_local, start
+    from cloud_enhancer.service_process import free_port
+
+    init_local(num_cpus=threads)
+    try:
+        port = free_port()
+        start(deployment(functools.partial(load_enhancer, weights), tokens=[TOKEN], replicas=replicas,
+                         replica_cpus=threads / replicas), port=port)
+        return {"replicas": replicas, **warm_and_load(f"http://127.0.0.1:{port}", **load)}
+    finally:
+        serve.shutdown()
+        ray.shutdown()
 
 
 @click.command(name="enhancer")
@@ -138,13 +163,16 @@ def service_run(weights: Path | None, *, max_batch: int, threads: int, clients: 
 @click.option("--clients", default=20, show_default=True, help="Concurrent HTTP clients, one face per request.")
 @click.option("--requests", default=1000, show_default=True, help="Most requests per service configuration.")
 @click.option("--seconds", default=15.0, show_default=True, help="Most seconds of load per service configuration.")
+@click.option("--ray-replicas", default=0, show_default=True, help="Also load Ray Serve with this many replicas "
+              "sharing THREADS CPUs (0: skip; needs the serve extra).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
-def cli(threads: int, rounds: int, clients: int, requests: int, seconds: float, json_path: Path | None) -> None:
+def cli(threads: int, rounds: int, clients: int, requests: int, seconds: float, ray_replicas: int,
+        json_path: Path | None) -> None:
     """Embedded filters/s at batch 1 and 32; then apf serve on 127.0.0.1 under CLIENTS concurrent clients sending
     FGSM sign-encoded signals: p50/p99 latency, filters/s, errors, with micro-batching (32) and without (1)."""
     import torch
 
-    load = os.getloadavg()[0]  # before our own work: how busy the machine already is
+    busy = os.getloadavg()[0]  # before our own work: how busy the machine already is
     torch.set_num_threads(threads)
     enhancer, source = bench_enhancer()
     rates = embedded_rates(enhancer, (1, 32), rounds=rounds)
@@ -153,12 +181,13 @@ def cli(threads: int, rounds: int, clients: int, requests: int, seconds: float, 
         if source == "random":
             weights = Path(tmp) / "apf_filter.pt"
             torch.save(enhancer.filter.state_dict(), weights)
-        runs = [service_run(weights, max_batch=b, threads=threads, clients=clients, requests=requests, seconds=seconds)
-                for b in (32, 1)]
+        load = {"threads": threads, "clients": clients, "requests": requests, "seconds": seconds}
+        runs = [service_run(weights, max_batch=b, **load) for b in (32, 1)]
+        ray_figures = ray_run(weights, replicas=ray_replicas, **load) if ray_replicas else None
     ratio = runs[0]["filters_per_s"] / runs[1]["filters_per_s"] if runs[1]["filters_per_s"] else float("nan")
-    figures: dict[str, Any] = {"weights": source, "threads": threads, "clients": clients, "load_average": load,
-               "embedded_filters_per_s": {str(b): r for b, r in rates.items()}, "service": runs,
-               "batching_speedup": ratio}
+    figures: dict[str, Any] = {"weights": source, "threads": threads, "clients": clients, "load_average": busy,
+                               "embedded_filters_per_s": {str(b): r for b, r in rates.items()}, "service": runs,
+                               "batching_speedup": ratio, "ray_serve": ray_figures}
     report(figures)
     if json_path is not None:
         json_path.write_text(json.dumps(figures, indent=2) + "\n")
@@ -176,3 +205,6 @@ def report(figures: dict[str, Any]) -> None:
         click.echo(f"{run['max_batch']:>9} {run['requests']:>8} {run['errors']:>6} {run['p50_ms']:>8.1f} "
                    f"{run['p99_ms']:>8.1f} {run['filters_per_s']:>9.1f}")
     click.echo(f"micro-batching speed-up (max_batch 32 vs 1): {figures['batching_speedup']:.2f}x")
+    if (ray := figures["ray_serve"]) is not None:
+        click.echo(f"Ray Serve, {ray['replicas']} replicas: {ray['requests']} requests, {ray['errors']} errors, "
+                   f"p50 {ray['p50_ms']:.1f} ms, p99 {ray['p99_ms']:.1f} ms, {ray['filters_per_s']:.1f} filters/s")

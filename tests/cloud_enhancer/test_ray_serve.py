@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import socket
 from pathlib import Path
 
 import httpx
@@ -20,16 +19,10 @@ from ray import serve  # noqa: E402
 
 from cloud_enhancer.bench import EPS, signal_bodies  # noqa: E402
 from cloud_enhancer.cli import load_enhancer  # noqa: E402
-from cloud_enhancer.service_process import payload_leaked  # noqa: E402
+from cloud_enhancer.service_process import free_port, payload_leaked  # noqa: E402
 from edge_probe import wire  # noqa: E402
 
 TOKEN = "ray-token-789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
