@@ -58,6 +58,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "enhancer": ("cloud_enhancer.bench:cli", "Enhancer service throughput and latency under load."),
     "cloak": ("apf_desktop.bench:cli", "End-to-end cloak time per face vs a direct PGD."),
     "captcha": ("captcha_gen.bench:cli", "Adversarial CAPTCHA generation throughput."),
+    "desktop": ("apf_desktop.app.bench:cli", "Desktop app startup time to an interactive window, UI stalls while models load."),
 }
 
 #: ``apf lab NAME``: the course experiments, one per trust_core topic.
