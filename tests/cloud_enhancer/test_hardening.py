@@ -3,8 +3,11 @@ request persisted: no file under its cwd, HOME or TMPDIR, no payload bytes in it
 from __future__ import annotations
 
 import base64
+import struct
+import zlib
 
 import httpx
+import numpy as np
 import torch
 
 from cloud_enhancer.bench import signal_bodies
@@ -14,6 +17,13 @@ from edge_probe import wire
 TOKEN = "hardening-token-456"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": wire.MEDIA_TYPE}
 MARKER = b"APFW-PAYLOAD-MARKER-0123456789abcdef"
+
+
+def deflate_bomb() -> bytes:
+    """A one-face int8-deflate signal whose payload inflates to 64 MiB (the shape allows 37,632 bytes)."""
+    header = wire.encode(np.zeros((1, 3, 112, 112), np.float32), kind="signal", method="ifgsm", eps=8 / 255)[:20]
+    bomb = zlib.compress(bytes(64 << 20), 9)
+    return header + struct.pack("<I", len(bomb)) + bomb
 
 
 def test_the_service_process_persists_nothing_and_logs_no_payload(tmp_path, enhancer):
@@ -34,6 +44,8 @@ def test_the_service_process_persists_nothing_and_logs_no_payload(tmp_path, enha
         assert client.post("/v1/filter", content=b"APFW" + MARKER, headers=AUTH).status_code == 400
         assert client.post("/v1/filter", content=good[1][:-7], headers=AUTH).status_code == 400
         assert client.post("/v1/filter", content=MARKER * 200_000, headers=AUTH).status_code == 413
+        bomb = client.post("/v1/filter", content=deflate_bomb(), headers=AUTH)
+        assert bomb.status_code == 400 and "deflate" in bomb.json()["detail"]
         assert client.get("/healthz").status_code == 200
         assert client.post("/v1/filter", content=good[2], headers=AUTH).status_code == 200
     assert "Uvicorn running on" in service.log  # the log was captured, so its checks below mean something
