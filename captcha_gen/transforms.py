@@ -5,23 +5,20 @@ Non-differentiable steps (binarisation, JPEG) use BPDA (Athalye et al., ICML 201
 the identity backward. Sampling one random pipeline per image gives expectation over transformation
 (EOT, Athalye et al., ICML 2018) when the attack draws a fresh one at every step; the breakers see the same
 pipelines as training augmentation.
+(The shared differentiable ops live in :mod:`trust_core.attacks.transforms`.)
 """
 from __future__ import annotations
 
-import math
-
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trust_core.attacks.bpda import bpda
+from trust_core.attacks.transforms import affine, gaussian, jpeg, resize
+
+__all__ = ["TRANSFORMS", "affine", "binarize", "gaussian", "grayscale", "jpeg", "median3", "random_preprocess", "resize"]
+
 #: each transform of :func:`random_preprocess` is applied with this probability.
 TRANSFORMS = ("binarize", "median", "gaussian", "jpeg", "resize", "affine")
-
-
-def _bpda(x: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
-    """``exact`` forward, identity gradient backward (straight-through)."""
-    return x + (exact - x).detach()
 
 
 def grayscale(x: torch.Tensor) -> torch.Tensor:
@@ -34,52 +31,13 @@ def grayscale(x: torch.Tensor) -> torch.Tensor:
 
 def binarize(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
     """Global threshold per image (``threshold`` (N,)), straight-through gradient."""
-    return _bpda(x, (x > threshold.view(-1, 1, 1, 1)).to(x.dtype))
+    return bpda(lambda t: (t > threshold.view(-1, 1, 1, 1)).to(t.dtype), x)
 
 
 def median3(x: torch.Tensor) -> torch.Tensor:
     """3x3 median filter (gradient flows to the selected pixel)."""
     patches = F.unfold(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3)
     return patches.view(x.shape[0], x.shape[1], 9, -1).median(dim=2).values.view_as(x)
-
-
-def gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur with standard deviation ``sigma`` pixels."""
-    radius = max(1, math.ceil(2 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-t**2 / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
-    c = x.shape[1]
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
-
-
-def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
-    """Real JPEG (OpenCV) round trip at ``quality``, straight-through gradient."""
-    arrays = (x.detach().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy())
-    out = []
-    for a in arrays:
-        ok, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok:
-            raise RuntimeError("JPEG encoding failed")
-        out.append(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED).reshape(a.shape))
-    exact = torch.from_numpy(np.stack(out)).to(x.device, x.dtype).permute(0, 3, 1, 2) / 255.0
-    return _bpda(x, exact)
-
-
-def resize(x: torch.Tensor, scale: float) -> torch.Tensor:
-    """Down-sample by ``scale`` and back up (bilinear): what a reader that works at a lower resolution sees."""
-    h, w = x.shape[-2:]
-    small = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="bilinear", align_corners=False)
-    return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
-
-
-def affine(x: torch.Tensor, angle: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """Rotate by ``angle`` (N,) radians and translate by ``shift`` (N, 2) in [-1, 1] units; border-replicating."""
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def random_preprocess(x: torch.Tensor, *, prob: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -15,8 +15,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from cloud_enhancer.batching import MicroBatcher
-from cloud_enhancer.enhancer import Enhancer
-from cloud_enhancer.model import CROP
+from cloud_enhancer.enhancer import Enhancer, check_shape, encode_filter
 from edge_probe import wire
 
 #: 64 faces of int8 perturbations, deflated or not, fit well inside this.
@@ -109,13 +108,12 @@ def create_app(
             message = wire.decode(body, kind="signal")
         except wire.WireFormatError as exc:
             raise HTTPException(400, f"malformed signal: {exc}") from None
-        if message.values.shape[1:] != (3, CROP, CROP):
-            raise HTTPException(422, f"signal must be (N, 3, {CROP}, {CROP}), got {message.values.shape}")
         try:
+            check_shape(message.values)
             filters = await state["batcher"].submit((message.values, message.eps))
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        payload = wire.encode(filters, kind="filter", eps=message.eps, encoding="int8-deflate")
+        payload = encode_filter(filters, message.eps)
         return Response(payload, media_type=wire.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
     return app

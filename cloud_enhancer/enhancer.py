@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from cloud_enhancer.model import CROP, APFFilter
+from edge_probe import wire
 
 #: the largest budget the enhancer accepts (L∞, pixel units in [0, 1]).
 MAX_EPS = 16 / 255
@@ -48,3 +49,25 @@ class Enhancer:
             g = torch.from_numpy(signals).to(self.device)
             e = torch.from_numpy(eps).to(self.device)
             return self.filter(g, e).float().cpu().numpy()
+
+    def enhance(self, signal: bytes) -> bytes:
+        """Wire in, wire out (``edge_probe/WIRE.md``): the in-process twin of ``POST /v1/filter``.
+
+        Raises :class:`~edge_probe.wire.WireFormatError` for a malformed message and ``ValueError`` for a signal
+        the enhancer cannot take (shape, eps), as the service answers 400 and 422.
+        """
+        message = wire.decode(signal, kind="signal")
+        check_shape(message.values)
+        filters = self.filters(message.values, np.full(len(message.values), message.eps, np.float32))
+        return encode_filter(filters, message.eps)
+
+
+def check_shape(values: np.ndarray) -> None:
+    """A signal's values must be (N, 3, 112, 112): the probe's crops."""
+    if values.shape[1:] != (3, CROP, CROP):
+        raise ValueError(f"signal must be (N, 3, {CROP}, {CROP}), got {values.shape}")
+
+
+def encode_filter(filters: np.ndarray, eps: float) -> bytes:
+    """The filter message the enhancer answers."""
+    return wire.encode(filters, kind="filter", eps=eps, encoding="int8-deflate")

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edge_probe.model import INPUT_SIZE, WEIGHTS_NAME
+from edge_probe.model import WEIGHTS_NAME
 
 TEACHER = "facenet-casia"
 CHUNK = 256
@@ -41,7 +41,7 @@ def training_files(*, lfw_limit: int | None = None, celeba_limit: int | None = N
 
 def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     """(teacher 160-px crops, probe 112-px crops) as float32 (N, 3, S, S) in [0, 1] for ``paths``."""
-    import cv2
+    from edge_probe.crops import CROP_SIZE, probe_view
     from trust_core.faces.align import Face, align_faces
     from trust_core.faces.evaluate import lfw_fallback_face
     from trust_core.faces.io import load_image
@@ -54,10 +54,9 @@ def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
             face = Face(box, np.tile(box[:2], (5, 1)), 0.0)
         else:
             face = lfw_fallback_face(image.shape)
-        crop = align_faces(image, [face], size=160, method="box").crops[0].numpy()
-        big.append(crop)
-        small.append(cv2.resize(crop.transpose(1, 2, 0), (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA).transpose(2, 0, 1))
-    return np.stack(big).astype(np.float32), np.stack(small).astype(np.float32)
+        big.append(align_faces(image, [face], size=CROP_SIZE, method="box").crops[0].numpy())
+    big_arr = np.stack(big).astype(np.float32)
+    return big_arr, probe_view(big_arr)
 
 
 def _chunk_file(paths: list[Path]) -> Path:

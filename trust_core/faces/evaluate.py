@@ -225,23 +225,26 @@ def image_quality(original: torch.Tensor, protected: torch.Tensor) -> dict[str, 
 def protection(
     recognizer: Recognizer, cloak: Cloak | None, *, crop_with: Recognizer | None = None,
     threshold: float | None = None, folds: int = 10, batch_size: int = 16, lfw=None,  # noqa: ANN001
-    progress: bool = True,
+    progress: bool = True, share: str = "saved", impostors: bool = True,
 ) -> dict:
     """The APF protocol: cloak the first photo of every pair of the first ``folds`` folds and report the
     fraction of genuine pairs ``recognizer`` still matches (and of impostor pairs it matches) at
     ``threshold`` (default: the recognizer's), with SSIM/PSNR/L-inf of protected vs original crops.
 
     ``cloak`` maps crops of ``crop_with`` (default: ``recognizer``) to protected crops; with another
-    ``crop_with`` the protected crop is pasted back into the photo (uint8) and ``recognizer`` re-crops it,
-    as a black-box service would. ``cloak=None``: no protection.
+    ``crop_with``, or a ``share`` condition other than "saved" (:mod:`trust_core.faces.sharing`: JPEG q75, a 0.5×
+    resize, both), the protected crop is pasted back into the photo (uint8), shared, and ``recognizer`` re-crops
+    it, as a black-box service would. ``cloak=None``: no protection. ``impostors=False``: genuine pairs only.
     """
+    from trust_core.faces.sharing import scaled, shared_copy
+
     from tqdm import tqdm
 
     from trust_core.data import LFW
 
     threshold = recognizer.threshold if threshold is None else threshold
     source = crop_with or recognizer
-    pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds]
+    pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds and (impostors or p.same)]
     reference = embed_files(recognizer, [p.second for p in pairs], fallback=True, progress=progress)
     detections = detect_files(sorted({p.first for p in pairs}))
     matched, same, quality, errors = [], [], [], {}
@@ -264,25 +267,29 @@ def protection(
             continue
         crops = torch.cat([aligned.crops for *_, aligned in batch])
         cloaked = crops if cloak is None else cloak(crops).detach().clamp(0, 1)
-        if source is recognizer:
+        if source is recognizer and share == "saved":
             original, protected = crops, cloaked
+            visible = protected
         else:
             photos = [paste_faces(image, aligned, c[None]) for (_, image, _, aligned), c in zip(batch, cloaked)]
             original = torch.cat([recognizer.align(image, [face]).crops for _, image, face, _ in batch])
-            protected = torch.cat([recognizer.align(photo, [face]).crops
-                                   for (_, _, face, _), photo in zip(batch, photos)])
+            visible = torch.cat([recognizer.align(photo, [face]).crops for (_, _, face, _), photo in zip(batch, photos)])
+            shared = [shared_copy(photo, share) for photo in photos]
+            protected = visible if share == "saved" else torch.cat(
+                [recognizer.align(photo, [scaled(face, scale)]).crops for (_, _, face, _), (photo, scale) in zip(batch, shared)])
         with torch.no_grad():
             embeddings = recognizer.embed(protected)
         refs = torch.stack([reference.embeddings[pair.second] for pair, *_ in batch])
         matched.extend((recognizer.similarity(embeddings, refs) >= threshold).tolist())
         same.extend(pair.same for pair, *_ in batch)
-        quality.append((len(batch), image_quality(original, protected)))
+        quality.append((len(batch), image_quality(original, visible)))
     matched_arr, same_arr = np.array(matched, bool), np.array(same, bool)
     total = sum(n for n, _ in quality)
     psnrs = [q["psnr"] for _, q in quality if q["psnr"] is not None]
     return {
         "recognizer": recognizer.name,
         "crop_with": source.name,
+        "share": share,
         "threshold": threshold,
         "pairs": int(len(matched_arr)),
         "genuine_still_matched": float(matched_arr[same_arr].mean()) if same_arr.any() else float("nan"),

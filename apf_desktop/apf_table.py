@@ -1,0 +1,132 @@
+"""``apf eval apf-table``: the published APF table (Zhang et al., ACM MM 2020) on LFW, and the APF cloak.
+
+Rows: **g** — the probe's signal applied directly; **ĝ** — T(g), the transfer network alone; **s** — T(g) + α·û,
+the full filter. Columns: the four signal methods. Each cell runs the APF protocol
+(:func:`trust_core.faces.evaluate.protection`): the fraction of LFW's genuine pairs still matched when the first
+photo is protected, for FaceNet-CASIA (the white-box standard recognizer the enhancer was trained against) and dlib
+(a black box never used in training, which re-crops the pasted-back photo), with mean SSIM and PSNR.
+
+The command is registered on ``apf eval`` (:mod:`trust_core.faces.cli`'s app) when this module is imported: it needs
+the edge and the cloud, which ``trust_core`` may not import.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+import typer
+
+from trust_core.faces.cli import app
+
+#: table rows -> APFFilter flags (None: the signal itself).
+ROWS = {"g": None, "ĝ": {"use_transfer": True, "use_universal": False}, "s": {"use_transfer": True, "use_universal": True}}
+METHODS = ("fgsm", "ifgsm", "mifgsm", "di2fgsm")
+PUBLISHED = {"g": (24.6, 12.3, 11.8, 7.6), "ĝ": (8.1, 4.6, 10.2, 1.1), "s": (5.2, 2.6, 4.3, 1.2)}
+
+
+class APFCloak:
+    """Crops of the standard recognizer (N, 3, 160, 160) -> protected crops, by the probe's signal and one row
+    of the filter. Signals are computed once per crop and method and shared by every row and recognizer."""
+
+    def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255) -> None:
+        self.probe, self.filter, self.eps = probe, filt.eval(), eps
+        self._signals: dict[tuple[str, bytes], np.ndarray] = {}
+
+    def signals(self, crops: torch.Tensor, method: str) -> np.ndarray:
+        from edge_probe.crops import probe_view
+        from edge_probe.signal import compute_signal
+
+        keys = [(method, hashlib.sha1(c.numpy().tobytes()).digest()) for c in crops]
+        missing = [i for i, k in enumerate(keys) if k not in self._signals]
+        if missing:
+            views = probe_view(crops[missing].numpy())
+            fresh = compute_signal(self.probe, views, method=method, eps=self.eps).numpy()
+            self._signals.update({keys[i]: g for i, g in zip(missing, fresh, strict=True)})
+        return np.stack([self._signals[k] for k in keys])
+
+    def cloak(self, method: str, row: str):  # noqa: ANN201 - trust_core.faces.evaluate.Cloak
+        from edge_probe.crops import filter_to_crop
+
+        flags = ROWS[row]
+
+        def apply(crops: torch.Tensor) -> torch.Tensor:
+            g = torch.from_numpy(self.signals(crops, method))
+            with torch.no_grad():
+                s = g if flags is None else self.filter(g, self.eps, **flags)
+            return (crops + torch.from_numpy(filter_to_crop(s.numpy(), crops.shape[-1]))).clamp(0, 1)
+
+        return apply
+
+
+def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
+              rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", progress: bool = True) -> dict:
+    """Every cell of the table on the genuine pairs of folds 1..``folds`` (a cell: still matched, SSIM, PSNR)."""
+    from cloud_enhancer.enhancer import Enhancer
+    from edge_probe.model import load_probe
+    from trust_core.faces.evaluate import protection
+    from trust_core.faces.recognizers import get_recognizer
+
+    standard = get_recognizer("facenet-casia")
+    runner = APFCloak(load_probe(), Enhancer.load(device="cpu").filter, eps=eps)
+    cells: dict[str, dict] = {}
+    for name in recognizers:
+        rec = get_recognizer(name)
+        for row in rows:
+            for method in methods:
+                out = protection(rec, runner.cloak(method, row), crop_with=standard, folds=folds, impostors=False,
+                                 share=share, progress=progress)
+                cells[f"{name}/{row}/{method}"] = {k: out[k] for k in ("genuine_still_matched", "ssim", "psnr", "linf",
+                                                                      "pairs", "threshold")}
+                if progress:
+                    c = cells[f"{name}/{row}/{method}"]
+                    typer.echo(f"{name} {row} {method}: {100 * c['genuine_still_matched']:.1f}% still matched, "
+                               f"SSIM {c['ssim']:.4f}", err=True)
+    return {"folds": folds, "eps": eps, "share": share, "cells": cells, "published_lfw": PUBLISHED}
+
+
+def format_table(result: dict) -> str:
+    """The table as text: one block per recognizer, a row per filter row, % still matched (SSIM)."""
+    lines = []
+    recognizers = dict.fromkeys(k.split("/")[0] for k in result["cells"])
+    for name in recognizers:
+        lines.append(f"{name} — genuine pairs still matched, % (mean SSIM / PSNR dB), L∞ {result['eps'] * 255:.0f}/255,"
+                     f" share: {result['share']}")
+        lines.append("row  " + "".join(f"{m:>24}" for m in METHODS))
+        for row in ROWS:
+            cells = [result["cells"].get(f"{name}/{row}/{m}") for m in METHODS]
+            lines.append(f"{row:<5}" + "".join(
+                f"{100 * c['genuine_still_matched']:>6.1f} ({c['ssim']:.3f}/{c['psnr'] or 0:.1f})".rjust(24) if c else
+                f"{'-':>24}" for c in cells))
+        lines.append("")
+    lines.append("published (LFW, white-box standard model): " +
+                 "; ".join(f"{row} {' / '.join(map(str, v))}" for row, v in PUBLISHED.items()))
+    return "\n".join(lines)
+
+
+@app.command("apf-table")
+def apf_table_command(
+    folds: int = typer.Option(1, min=1, max=10, help="genuine pairs of folds 1..N (300 per fold)"),
+    recognizer: list[str] = typer.Option(["facenet-casia", "dlib"], "--recognizer", "-r"),
+    method: list[str] = typer.Option(list(METHODS), "--method", "-m"),
+    row: list[str] = typer.Option(list(ROWS), "--row"),
+    eps: float = typer.Option(8 / 255, help="L∞ budget"),
+    share: str = typer.Option("saved", help="saved, jpeg75, half or half+jpeg75 (what sharing does first)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
+) -> None:
+    """Rows g / ĝ / s × FGSM, I-FGSM, MI-FGSM, DI²-FGSM on LFW by the APF protocol (FaceNet-CASIA and dlib)."""
+    started = time.time()
+    bad = [m for m in method if m not in METHODS] + [r for r in row if r not in ROWS]
+    if bad:
+        raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
+    result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
+                       share=share)
+    result["runtime_s"] = round(time.time() - started, 1)
+    typer.echo(format_table(result))
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {json_out}")

@@ -1,0 +1,317 @@
+"""``apf train enhancer``: the universal perturbation û, then the U-Net transfer network T (APF, Zhang et al. 2020).
+
+Training faces: CelebA-10k identities with two or more photos and LFW people absent from pairs.txt (never an LFW
+pair image); a held-out tenth of the identities selects the checkpoint. Each face is the standard recognizer's
+160-px box crop; the probe sees its 112-px view and gives the signal g (FGSM for every face, plus one of I-FGSM,
+MI-FGSM, DI²-FGSM in turn), precomputed once and cached in the user cache.
+
+Objective (dodging): the protected crop clip(x + s, 0, 1), s = clip(T(g) + α·û, −eps, eps) resized to 160 px,
+must lose the standard recognizer's match with the face's own clean embedding and with the mean embedding of the
+person's other photos. Every step passes it through a random sharing pipeline first — JPEG, 0.5× resize, blur —
+and DI²-style input diversity (Xie et al., CVPR 2019), so the filter survives what social networks do.
+
+Training the cloud side needs the probe (to make the signals); serving it needs only :mod:`edge_probe.wire`.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+#: the four signal methods; every face gets FGSM and the iterative method ITERATIVE[i % 3].
+ITERATIVE = ("ifgsm", "mifgsm", "di2fgsm")
+#: budgets seen in training (L∞, /255) and their sampling weights: the strength presets, mid most often.
+TRAIN_EPS = (4.0, 8.0, 12.0)
+TRAIN_EPS_WEIGHTS = (0.25, 0.5, 0.25)
+SIGNAL_EPS = 8 / 255
+
+
+@dataclass
+class FaceSet:
+    """Crops (uint8 (N, 3, 160, 160)), probe signals in units of eps (int8 ×127, (N, 2, 3, 112, 112): FGSM and one
+    iterative method), clean embeddings (N, 512), the mean embedding of the person's other photos (N, 512)."""
+
+    crops: np.ndarray
+    signals: np.ndarray
+    clean: np.ndarray
+    others: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+
+def training_identities(*, seed: int = 0) -> dict[str, list[Path]]:
+    """Person -> photos (two or more): CelebA-10k identities and LFW people not in pairs.txt."""
+    from trust_core.data import LFW, CelebA
+
+    celeba = CelebA()
+    people: dict[str, list[Path]] = {}
+    for path, ident in zip(celeba.paths(), celeba.identities, strict=True):
+        people.setdefault(f"celeba-{ident}", []).append(path)
+    lfw = LFW()
+    banned = lfw.pair_images()
+    for person, paths in lfw.training_people(min_images=2).items():
+        people[f"lfw-{person}"] = [p for p in paths if p not in banned]
+    return {k: v for k, v in people.items() if len(v) >= 2}
+
+
+def split_identities(people: dict[str, list[Path]], *, faces: int, val_fraction: float = 0.1,
+                     seed: int = 0) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """(train, val) lists of (photo, person) with about ``faces`` photos in all, split by identity."""
+    names = sorted(people)
+    np.random.default_rng(seed).shuffle(names)
+    rows: list[tuple[Path, str]] = []
+    for name in names:
+        if len(rows) >= faces:
+            break
+        rows.extend((p, name) for p in people[name][:4])
+    chosen = list(dict.fromkeys(n for _, n in rows))
+    val_people = set(chosen[:max(1, int(len(chosen) * val_fraction))])
+    return [r for r in rows if r[1] not in val_people], [r for r in rows if r[1] in val_people]
+
+
+def _cache_file(rows: list[tuple[Path, str]]) -> Path:
+    from edge_probe.model import WEIGHTS_NAME
+    from trust_core.models.registry import cache_dir, sha256_of, weights_path
+
+    key = hashlib.sha256(("\n".join(f"{p}|{n}" for p, n in rows) + sha256_of(weights_path(WEIGHTS_NAME))).encode())
+    folder = cache_dir() / "enhancer-train"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{key.hexdigest()[:20]}.npz"
+
+
+def _chunk(rows: list[tuple[Path, str]], offset: int, teacher, probe) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Crops, signals and clean embeddings of one chunk; row ``offset + k`` gets ITERATIVE[(offset + k) % 3]."""
+    import torch
+
+    from edge_probe.signal import compute_signal
+    from edge_probe.train import teacher_crops
+
+    big, small = teacher_crops([p for p, _ in rows])
+    with torch.no_grad():
+        clean = teacher.embed(torch.from_numpy(big)).numpy()
+    pair = np.zeros((len(big), 2, *small.shape[1:]), np.int8)
+    pair[:, 0] = np.rint(compute_signal(probe, small, method="fgsm", eps=SIGNAL_EPS).numpy() / SIGNAL_EPS * 127)
+    for j, method in enumerate(ITERATIVE):
+        idx = [k for k in range(len(big)) if (offset + k) % len(ITERATIVE) == j]
+        if idx:
+            g = compute_signal(probe, small[idx], method=method, eps=SIGNAL_EPS).numpy()
+            pair[idx, 1] = np.rint(g / SIGNAL_EPS * 127)
+    return {"crops": np.rint(big * 255).astype(np.uint8), "signals": pair, "clean": clean.astype(np.float32)}
+
+
+def build_faces(rows: list[tuple[Path, str]], *, progress: bool = True, chunk: int = 64) -> FaceSet:
+    """Crops, signals and embeddings of ``rows``, cached chunk by chunk in the user cache (an interrupted run
+    resumes; a rerun starts training at once)."""
+    from edge_probe.model import load_probe
+    from trust_core.faces.recognizers import get_recognizer
+
+    models = None
+    parts = []
+    start = time.time()
+    for i in range(0, len(rows), chunk):
+        file = _cache_file(rows[i:i + chunk])
+        if not file.is_file():
+            models = models or (get_recognizer("facenet-casia"), load_probe())
+            tmp = file.with_suffix(".tmp.npz")
+            np.savez(tmp, **_chunk(rows[i:i + chunk], i, *models))
+            tmp.replace(file)
+        with np.load(file) as data:
+            parts.append({k: data[k] for k in data.files})
+        if progress:
+            click.echo(f"faces {min(i + chunk, len(rows))}/{len(rows)} ready ({time.time() - start:.0f} s)", err=True)
+    clean = np.concatenate([p["clean"] for p in parts])
+    names = [n for _, n in rows]
+    others = np.zeros_like(clean)
+    for k, name in enumerate(names):
+        mates = [j for j, n in enumerate(names) if n == name and j != k]
+        mean = clean[mates].mean(0) if mates else clean[k]
+        others[k] = mean / max(np.linalg.norm(mean), 1e-12)
+    return FaceSet(np.concatenate([p["crops"] for p in parts]), np.concatenate([p["signals"] for p in parts]),
+                   clean, others)
+
+
+def sharing(x, *, generator):  # noqa: ANN001, ANN201 - torch tensors
+    """A random sharing pipeline for the batch: none, JPEG q∈[50, 90], 0.5× resize or blur, then input diversity."""
+    import torch
+
+    from trust_core.attacks.diversity import input_diversity
+    from trust_core.attacks.transforms import gaussian, jpeg, resize
+
+    choice = int(torch.randint(0, 5, (), generator=generator))
+    if choice == 1:
+        x = jpeg(x, int(torch.randint(50, 91, (), generator=generator)))
+    elif choice == 2:
+        x = resize(x, 0.5)
+    elif choice == 3:
+        x = gaussian(x, 0.5 + 0.5 * float(torch.rand((), generator=generator)))
+    elif choice == 4:
+        x = jpeg(resize(x, 0.5), 75)
+    return input_diversity(x, prob=0.5, scale=1.1, generator=generator)
+
+
+class Objective:
+    """Mean cosine of the protected (and shared) crops to their clean and other-photo embeddings: lower protects more."""
+
+    def __init__(self, faces: FaceSet) -> None:
+        from trust_core.faces.recognizers import get_recognizer
+
+        self.faces = faces
+        self.teacher = get_recognizer("facenet-casia")
+        self.threshold = self.teacher.threshold
+        for p in self.teacher.module.parameters():
+            p.requires_grad_(False)
+
+    def batch(self, idx: np.ndarray, *, method_slot: np.ndarray | None = None):  # noqa: ANN201
+        import torch
+
+        crops = torch.from_numpy(self.faces.crops[idx]).float().div_(255)
+        slot = np.zeros(len(idx), int) if method_slot is None else method_slot
+        signals = torch.from_numpy(self.faces.signals[idx, slot].astype(np.float32) / 127)
+        return crops, signals, torch.from_numpy(self.faces.clean[idx]), torch.from_numpy(self.faces.others[idx])
+
+    def protected(self, filt, crops, unit_signals, eps, *, use_signal: bool = True, **rows):  # noqa: ANN001, ANN201
+        """The protected 160-px crops; ``use_signal=False`` feeds a zero signal (û alone)."""
+        import torch.nn.functional as F
+
+        from cloud_enhancer.model import protect
+
+        s = filt(unit_signals * (eps.view(-1, 1, 1, 1) if use_signal else 0), eps, **rows)
+        return protect(crops, F.interpolate(s, size=crops.shape[-2:], mode="bilinear", align_corners=False))
+
+    def similarities(self, protected, clean, others):  # noqa: ANN001, ANN201
+        emb = self.teacher.module(protected)
+        return self.teacher.similarity(emb, clean), self.teacher.similarity(emb, others)
+
+
+def _draw_eps(n: int, rng: np.random.Generator):  # noqa: ANN202
+    import torch
+
+    return torch.from_numpy(rng.choice(TRAIN_EPS, size=n, p=TRAIN_EPS_WEIGHTS).astype(np.float32) / 255)
+
+
+def validate(objective: Objective, filt, *, eps: float = 8 / 255, shared: bool = False, batch: int = 64,  # noqa: ANN001
+             rows: dict | None = None) -> dict:
+    """Fraction of validation faces still matched to the person's other photos (and mean cosines), FGSM and
+    iterative signals alike, optionally after JPEG q75 of a 0.5× resize (the sharing check)."""
+    import torch
+
+    from trust_core.attacks.transforms import jpeg, resize
+
+    filt.eval()
+    matched, sims = [], []
+    n = len(objective.faces)
+    with torch.no_grad():
+        for slot in (0, 1):
+            for i in range(0, n, batch):
+                idx = np.arange(i, min(i + batch, n))
+                crops, g, clean, others = objective.batch(idx, method_slot=np.full(len(idx), slot))
+                x = objective.protected(filt, crops, g, torch.full((len(idx),), eps), **(rows or {}))
+                if shared:
+                    x = jpeg(resize(x, 0.5), 75)
+                _, to_others = objective.similarities(x, clean, others)
+                matched.append((to_others >= objective.threshold).float())
+                sims.append(to_others)
+    filt.train()
+    return {"still_matched": round(float(torch.cat(matched).mean()), 4), "cosine": round(float(torch.cat(sims).mean()), 4)}
+
+
+def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch: int, params, label: str,  # noqa: ANN001
+        rows: dict, validate_every: int, seed: int, progress: bool, minutes: float | None = None) -> tuple[dict, list]:
+    """Adam on ``params`` for ``steps`` steps (or ``minutes``); keeps the state with the lowest validation match rate."""
+    import torch
+
+    opt = torch.optim.Adam(params, lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    best, best_state, history = None, None, []
+    deadline = time.time() + minutes * 60 if minutes else float("inf")
+    start = time.time()
+    filt.train()
+    for step in range(1, steps + 1):
+        idx = rng.choice(len(train.faces), size=batch, replace=False)
+        crops, g, clean, others = train.batch(idx, method_slot=rng.integers(0, 2, size=batch))
+        x = sharing(train.protected(filt, crops, g, _draw_eps(batch, rng), **rows), generator=gen)
+        to_self, to_others = train.similarities(x, clean, others)
+        loss = (to_self + to_others).mean() / 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        last = step == steps or time.time() >= deadline
+        if step % validate_every == 0 or last:
+            score = validate(val, filt, rows=rows)
+            history.append({"step": step, "loss": round(loss.item(), 4), **score, "seconds": round(time.time() - start)})
+            if progress:
+                click.echo(f"[{label}] step {step} loss {loss.item():.4f} val {score} ({time.time() - start:.0f} s)", err=True)
+            if best is None or (score["still_matched"], score["cosine"]) < (best["still_matched"], best["cosine"]):
+                best, best_state = {**score, "step": step}, copy.deepcopy(filt.state_dict())
+        if last:
+            break
+    filt.load_state_dict(best_state)
+    return best, history
+
+
+@click.command(name="enhancer")
+@click.option("--faces", type=int, default=2400, show_default=True, help="Training + validation photos.")
+@click.option("--universal-steps", type=int, default=120, show_default=True, help="Steps of û alone.")
+@click.option("--transfer-steps", type=int, default=600, show_default=True, help="Steps of T (with û).")
+@click.option("--minutes", type=float, default=60.0, show_default=True, help="Time budget of T's training.")
+@click.option("--batch", type=int, default=24, show_default=True)
+@click.option("--no-universal-init", is_flag=True, help="Start T with û = 0 (the convergence baseline).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: cloud_enhancer/weights).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics here.")
+def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, batch: int, no_universal_init: bool,
+        out: Path | None, seed: int, json_out: Path | None) -> None:
+    """Train û, then T from û, on CelebA-10k + LFW non-pair identities against FaceNet-CASIA; save and record."""
+    import torch
+
+    from cloud_enhancer.model import APFFilter
+
+    torch.manual_seed(seed)
+    t0 = time.time()
+    train_rows, val_rows = split_identities(training_identities(), faces=faces, seed=seed)
+    train_set, val_set = build_faces(train_rows), build_faces(val_rows)
+    prep = time.time() - t0
+    click.echo(f"{len(train_set)} training / {len(val_set)} validation faces ready in {prep:.0f} s", err=True)
+    train, val = Objective(train_set), Objective(val_set)
+    filt = APFFilter()
+    metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep)}
+    common = dict(batch=batch, validate_every=20, seed=seed, progress=True)
+    if not no_universal_init and universal_steps:
+        t1 = time.time()
+        best_u, hist_u = fit(filt, train, val, steps=universal_steps, lr=0.01, params=filt.universal.parameters(),
+                             label="universal", rows={"use_transfer": False, "use_signal": False}, **common)
+        metrics["universal"] = {"best": best_u, "history": hist_u, "seconds": round(time.time() - t1),
+                                "alpha": round(float(filt.universal.scale), 4)}
+    t2 = time.time()
+    best_t, hist_t = fit(filt, train, val, steps=transfer_steps, lr=1e-3, params=filt.parameters(), label="transfer",
+                         rows={}, minutes=minutes, **common)
+    metrics["transfer"] = {"best": best_t, "history": hist_t, "seconds": round(time.time() - t2)}
+    metrics["val_shared_jpeg75_half"] = validate(val, filt, shared=True)
+    metrics["alpha"] = round(float(filt.universal.scale), 4)
+    metrics["total_seconds"] = round(time.time() - t0)
+    metrics["threads"] = torch.get_num_threads()
+    from cloud_enhancer.enhancer import WEIGHTS_NAME
+    from trust_core.models.registry import record
+
+    folder = out or Path(__file__).resolve().parent / "weights"
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"{WEIGHTS_NAME}{'-scratch' if no_universal_init else ''}.pt"
+    torch.save(filt.state_dict(), file)
+    command = ("apf train enhancer" + f" --faces {faces} --universal-steps {universal_steps} --transfer-steps "
+               f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else ""))
+    data = (f"{faces} photos of CelebA-10k identities with 2+ photos and LFW people absent from pairs.txt (seed {seed}), "
+            "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
+    if out is None and not no_universal_init:
+        record("cloud_enhancer", WEIGHTS_NAME, file, command=command, data=data, metrics=metrics,
+               notes="APFFilter state_dict: TransferUNet (transfer.*) and UniversalPerturbation (universal.*)")
+    if json_out:
+        json_out.write_text(json.dumps(metrics, indent=1))
+    click.echo(json.dumps({k: v for k, v in metrics.items() if k not in ("universal", "transfer")}, indent=1))

@@ -1,0 +1,34 @@
+"""The face geometry device and cloud share (numpy + OpenCV only).
+
+APF works on the standard recognizer's crop: the MTCNN box plus margin, resized to 160 px (FaceNet's own
+preprocessing, :func:`trust_core.faces.align.box_transform`). The probe sees that crop at 112 px
+(:func:`probe_view`); the filter comes back at 112 px and is resized to the crop (:func:`filter_to_crop`)
+before it is pasted into the photo with the crop's inverse warp.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edge_probe.model import INPUT_SIZE
+
+#: side of the crop the filter is applied to (the standard recognizer's input).
+CROP_SIZE = 160
+
+
+def _resize(batch: np.ndarray, size: int, interpolation: int) -> np.ndarray:
+    batch = np.asarray(batch, dtype=np.float32)
+    if batch.ndim != 4 or batch.shape[1] != 3:
+        raise ValueError(f"expected (N, 3, H, W) images, got shape {batch.shape}")
+    return np.stack([cv2.resize(np.ascontiguousarray(a.transpose(1, 2, 0)), (size, size), interpolation=interpolation)
+                     .transpose(2, 0, 1) for a in batch]) if len(batch) else np.zeros((0, 3, size, size), np.float32)
+
+
+def probe_view(crops: np.ndarray) -> np.ndarray:
+    """The probe's (N, 3, 112, 112) view of (N, 3, S, S) crops in [0, 1] (area interpolation)."""
+    return _resize(crops, INPUT_SIZE, cv2.INTER_AREA)
+
+
+def filter_to_crop(filters: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """(N, 3, 112, 112) filters resized (bilinear) to the (N, 3, size, size) crop they are added to."""
+    return _resize(filters, size, cv2.INTER_LINEAR)

@@ -1,0 +1,186 @@
+"""The cloak pipeline on real photos: what is written, where, how, and what happens with bad input.
+
+The enhancer here is a fixed, seeded APFFilter (so the mechanics are tested apart from the trained weights);
+tests/apf_desktop/test_cloak_cli.py runs the shipped enhancer end to end.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from apf_desktop.photo import DiskFullError, write_photo
+from apf_desktop.pipeline import CloakError, Cloaker, CloakSettings, photo_files
+
+GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+
+
+@pytest.fixture(scope="module")
+def enhancer():  # noqa: ANN201
+    from cloud_enhancer.enhancer import Enhancer
+    from cloud_enhancer.model import APFFilter
+
+    torch.manual_seed(0)
+    return Enhancer(APFFilter())
+
+
+@pytest.fixture(scope="module")
+def cloaker(enhancer) -> Cloaker:  # noqa: ANN001
+    return Cloaker(CloakSettings(method="fgsm"), enhancer=enhancer)
+
+
+@pytest.fixture(scope="module")
+def lfw_photo() -> Path:
+    from trust_core.data import LFW, DataMissingError
+
+    try:
+        return LFW().path("Abel_Pacheco", 1)
+    except DataMissingError as exc:
+        pytest.skip(f"LFW is not available: {exc}")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_png_changes_only_around_the_face_and_keeps_the_original(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    src = tmp_path / "face.png"
+    Image.open(lfw_photo).save(src)
+    before = digest(src)
+    result = cloaker.cloak_file(src, out_dir=tmp_path / "out")
+    assert digest(src) == before
+    assert result.output == tmp_path / "out" / "face-cloaked.png" and result.output.is_file()
+    a = np.asarray(Image.open(src)).astype(int)
+    b = np.asarray(Image.open(result.output)).astype(int)
+    changed = np.abs(a - b).max(-1)
+    assert changed.max() >= 1 and changed.max() <= round(8 / 255 * 255) + 1
+    ys, xs = np.nonzero(changed)
+    x0, y0, x1, y1 = result.faces[0].box
+    pad = 0.3 * (x1 - x0)  # the crop's margin around the box
+    assert xs.min() >= x0 - pad and xs.max() <= x1 + pad and ys.min() >= y0 - pad and ys.max() <= y1 + pad
+
+
+def test_jpeg_keeps_format_quality_tables_and_strips_identifying_exif(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    src = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "CameraMaker", "Model X", 6  # Make, Model, Orientation: rotate
+    exif.get_ifd(EXIF_IFD)[0x829A] = 0.01  # ExposureTime (kept)
+    exif.get_ifd(EXIF_IFD)[0xA431] = "SERIAL123"  # BodySerialNumber (stripped)
+    exif.get_ifd(GPS_IFD)[2] = (48.0, 51.0, 24.0)  # GPSLatitude (stripped)
+    # stored sideways; orientation 6 says "rotate 90° clockwise to view", which makes it upright again
+    Image.open(lfw_photo).transpose(Image.Transpose.ROTATE_90).save(src, quality=83, exif=exif)
+    result = cloaker.cloak_file(src, out_dir=tmp_path)
+    with Image.open(src) as a, Image.open(result.output) as b:
+        assert b.format == "JPEG" and b.quantization == a.quantization
+        out = b.getexif()
+        assert out.get(0x0112, 1) == 1 and 0x010F not in out and 0x0110 not in out
+        assert not out.get_ifd(GPS_IFD) and 0xA431 not in out.get_ifd(EXIF_IFD)
+        assert out.get_ifd(EXIF_IFD).get(0x829A) == pytest.approx(0.01)
+        assert b.size == (a.size[1], a.size[0])  # stored upright
+
+    kept = Cloaker(CloakSettings(method="fgsm", keep_metadata=True), enhancer=cloaker.enhancer)
+    out = Image.open(kept.cloak_file(src, out_dir=tmp_path / "keep").output).getexif()
+    assert out.get(0x010F) == "CameraMaker" and out.get_ifd(GPS_IFD) and out.get(0x0112) == 1
+
+
+def test_rerun_skips_finished_photos(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    first = cloaker.cloak_file(lfw_photo, out_dir=tmp_path)
+    stamp = first.output.stat().st_mtime_ns
+    again = cloaker.cloak_file(lfw_photo, out_dir=tmp_path)
+    assert again.skipped and again.output == first.output and first.output.stat().st_mtime_ns == stamp
+
+
+def test_ten_faces_are_all_protected(cloaker, tmp_path):  # noqa: ANN001
+    from trust_core.data import LFW
+
+    people = sorted(LFW().training_people())[:10]
+    tiles = [np.asarray(Image.open(LFW().training_people()[p][0]))[40:210, 40:210] for p in people]
+    grid = np.concatenate([np.concatenate(tiles[:5], 1), np.concatenate(tiles[5:], 1)], 0)
+    src = tmp_path / "group.png"
+    Image.fromarray(grid).save(src)
+    result = cloaker.cloak_file(src, out_dir=tmp_path)
+    assert len(result.faces) == 10
+    changed = np.abs(np.asarray(Image.open(result.output)).astype(int) - grid.astype(int)).max(-1)
+    for face in result.faces:  # every face got a filter
+        x0, y0, x1, y1 = face.box.astype(int)
+        assert changed[y0:y1, x0:x1].mean() > 0.5
+
+
+@pytest.mark.parametrize("case", ["no_face", "corrupt", "not_image", "huge"])
+def test_bad_photos_give_a_clear_error_and_write_nothing(cloaker, lfw_photo, tmp_path, case):  # noqa: ANN001
+    src = tmp_path / ("photo.png" if case != "corrupt" else "photo.jpg")
+    if case == "no_face":
+        Image.fromarray(np.full((200, 300, 3), 128, np.uint8)).save(src)
+        reason = "no face"
+    elif case == "corrupt":
+        src.write_bytes(lfw_photo.read_bytes()[:3000])
+        reason = "corrupt"
+    elif case == "not_image":
+        src.write_text("not a photo")
+        reason = "not an image"
+    else:
+        Image.new("1", (12000, 9000)).save(src)  # 108 MP, a few kB on disk
+        reason = "too large|pixel limit"
+    with pytest.raises(CloakError, match=reason):
+        cloaker.cloak_file(src, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_small_face_is_protected_with_a_warning(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    canvas = np.full((320, 320, 3), 200, np.uint8)
+    canvas[100:175, 100:175] = np.asarray(Image.open(lfw_photo).resize((75, 75), Image.LANCZOS))  # ≈ 30 px face
+    src = tmp_path / "small.png"
+    Image.fromarray(canvas).save(src)
+    result = cloaker.cloak_file(src, out_dir=tmp_path)
+    assert result.faces and result.faces[0].width < 40
+    assert "px wide" in result.faces[0].warning
+
+
+def test_original_is_never_overwritten(lfw_photo, tmp_path):  # noqa: ANN001
+    from apf_desktop.photo import read_photo
+
+    src = tmp_path / "a.jpg"
+    src.write_bytes(lfw_photo.read_bytes())
+    photo = read_photo(src)
+    with pytest.raises(ValueError, match="overwrite the original"):
+        write_photo(photo, photo.pixels, src)
+
+
+def test_full_disk_leaves_no_partial_file(lfw_photo, tmp_path, monkeypatch):  # noqa: ANN001
+    from apf_desktop.photo import read_photo
+
+    photo = read_photo(lfw_photo)
+
+    def no_space(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", no_space)
+    with pytest.raises(DiskFullError):
+        write_photo(photo, photo.pixels, tmp_path / "out.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dead_remote_enhancer_is_reported_and_nothing_is_written(lfw_photo, tmp_path):  # noqa: ANN001
+    import socket
+
+    from edge_probe.client import EnhancerUnavailable
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    remote = Cloaker(CloakSettings(method="fgsm", server=f"http://127.0.0.1:{port}", token="t", timeout=2))
+    remote.enhancer.retries, remote.enhancer.backoff = 1, 0.05
+    with pytest.raises(EnhancerUnavailable, match="unavailable"):
+        remote.cloak_file(lfw_photo, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_folders_expand_to_their_photos_without_earlier_outputs(tmp_path):  # noqa: ANN001
+    for name in ("b.jpg", "a.PNG", "a-cloaked.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in photo_files([tmp_path])] == ["a.PNG", "b.jpg"]
