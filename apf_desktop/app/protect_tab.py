@@ -8,22 +8,25 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QListView,
-                               QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from apf_desktop.app import settings
 from apf_desktop.app.before_after import BeforeAfter
 from apf_desktop.app.dialogs import show_error
 from apf_desktop.app.imaging import THUMB, load_qimage
+from apf_desktop.app.options import ProtectionOptions
+from apf_desktop.app.photo_list import PhotoList
 from apf_desktop.app.photos import BatchSummary, Found, Photo, Scanned, Step, find_and_scan, protect
 from apf_desktop.app.report import FaceReportView
 from apf_desktop.app.workers import Job, Tasks
 
-_PATH = Qt.ItemDataRole.UserRole
 _MAX_LISTED = 5
-METHOD_LABELS = {"fgsm": "FGSM (one step, fastest)", "ifgsm": "I-FGSM", "mifgsm": "MI-FGSM", "di2fgsm": "DI²-FGSM"}
+
+
+def _plural(count: int, noun: str = "photo") -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 class ProtectTab(QWidget):
@@ -34,7 +37,6 @@ class ProtectTab(QWidget):
     """
 
     message = Signal(str)
-    pipelineLoaded = Signal()
 
     def __init__(self, prefs: settings.Preferences, store: QSettings, tasks: Tasks, parent: QWidget | None = None, *,
                  make_cloaker: Callable[[Any], Any] | None = None) -> None:
@@ -46,47 +48,33 @@ class ProtectTab(QWidget):
         self.batch: Job | None = None
         self._failures: list[str] = []
         self._cloaker: tuple[Any, Any] | None = None  # (CloakSettings, Cloaker)
+        self._warm_up = True
         self.setAcceptDrops(True)
 
-        self.list = QListWidget()
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 24, THUMB + 44))
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setWordWrap(True)
-        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.list.setDragDropMode(QListWidget.DragDropMode.NoDragDrop)
+        self.list = PhotoList()
         self.list.currentItemChanged.connect(lambda *_: self.show_current())
-        self.add_button = QPushButton("Add photos…")
-        self.add_button.clicked.connect(self.add_dialog)
-        self.folder_button = QPushButton("Add folder…")
-        self.folder_button.clicked.connect(self.add_folder_dialog)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_selected)
-
+        self.add_button = self._button("Add photos…", self.add_dialog)
+        self.folder_button = self._button("Add folder…", self.add_folder_dialog)
+        self.remove_button = self._button("Remove", self.remove_selected)
         self.compare = BeforeAfter()
-        self.strength = QComboBox()
-        self.method = QComboBox()
-        self.strength.addItem(prefs.strength, prefs.strength)  # the full lists come with the pipeline
-        self.method.addItem(prefs.method, prefs.method)
-        self.check = QCheckBox("Check the protection with face recognizers")
-        self.check.setChecked(True)
-        self.protect_button = QPushButton("Protect")
-        self.protect_button.setObjectName("protect")
+        self.options = ProtectionOptions(prefs.strength, prefs.method)
+        self.options.changed.connect(self._remember_options)
+        self.protect_button = self._button("Protect", self.start_protect)
         self.protect_button.setStyleSheet("font-weight:bold; padding:6px;")
-        self.protect_button.clicked.connect(self.start_protect)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button = self._button("Cancel", self.cancel)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m photos")
         self.progress.setValue(0)
-        self.export_button = QPushButton("Export protected photos…")
-        self.export_button.clicked.connect(self.export_dialog)
+        self.export_button = self._button("Export protected photos…", self.export_dialog)
         self.report = FaceReportView()
         self.report.show_message("No photo selected")
         self._layout()
         self._sync_buttons()
+
+    def _button(self, text: str, slot: Callable[[], Any]) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(lambda: slot())
+        return button
 
     def _layout(self) -> None:
         left = QWidget()
@@ -96,22 +84,17 @@ class ProtectTab(QWidget):
             row.addWidget(button)
         left_layout.addLayout(row)
         left_layout.addWidget(self.list, 1)
-        options = QGroupBox("Protection")
-        form = QFormLayout(options)
-        form.addRow("Strength", self.strength)
-        form.addRow("Method", self.method)
-        form.addRow(self.check)
         actions = QHBoxLayout()
         actions.addWidget(self.protect_button, 1)
         actions.addWidget(self.cancel_button)
-        form.addRow(actions)
-        form.addRow(self.progress)
-        form.addRow(self.export_button)
         check = QGroupBox("Protection check")
         QVBoxLayout(check).addWidget(self.report)
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(options)
+        right_layout.addWidget(self.options)
+        right_layout.addLayout(actions)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.export_button)
         right_layout.addWidget(check, 1)
         splitter = QSplitter()
         for widget, stretch in ((left, 0), (self.compare, 1), (right, 0)):
@@ -119,6 +102,8 @@ class ProtectTab(QWidget):
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setSizes([THUMB + 60, 700, 440])
         QVBoxLayout(self).addWidget(splitter)
+
+    # the pipeline
 
     def load_pipeline(self, *, warm_up: bool = True) -> Job:
         """Import the pipeline in the background; then fill the choices and (``warm_up``) load the models."""
@@ -130,33 +115,14 @@ class ProtectTab(QWidget):
     def _pipeline_loaded(self, module: ModuleType) -> None:
         self.pipeline = module
         self.make_cloaker = self.make_cloaker or module.Cloaker
-        for combo, values in ((self.strength, module.STRENGTHS), (self.method, module.METHODS)):
-            wanted = combo.currentData()
-            combo.clear()
-            for name in values:
-                combo.addItem(f"{name}  (ε = {values[name] * 255:.0f}/255)" if combo is self.strength
-                              else METHOD_LABELS.get(name, name), name)
-            combo.setCurrentIndex(max(combo.findData(wanted), 0))
-            combo.currentIndexChanged.connect(self._remember_options)
+        self.options.fill(module.STRENGTHS, module.METHODS)
         self._sync_buttons()
-        self.pipelineLoaded.emit()
-        if self._warm_up:
-            self.message.emit("Loading models…")
-            cloaker = self.cloaker()
-            self.tasks.start(lambda job: cloaker.warm_up(), done=self._warm_up_done, failed=self._warm_up_failed)
-        else:
+        cloaker = self.cloaker() if self._warm_up else None
+        if cloaker is None:
             self.message.emit("Ready")
-
-    def _remember_options(self) -> None:
-        self.prefs.strength, self.prefs.method = self.strength.currentData(), self.method.currentData()
-        settings.save(self.store, self.prefs)
-
-    def cloaker(self) -> Any:  # noqa: ANN401 - pipeline.Cloaker
-        """The pipeline's Cloaker for the current choices (reused while they do not change)."""
-        wanted = self.prefs.cloak_settings(check=self.check.isChecked())
-        if self._cloaker is None or self._cloaker[0] != wanted:
-            self._cloaker = (wanted, self.make_cloaker(wanted))
-        return self._cloaker[1]
+            return
+        self.message.emit("Loading models…")
+        self.tasks.start(lambda job: cloaker.warm_up(), done=self._warm_up_done, failed=self._warm_up_failed)
 
     def _warm_up_done(self, _: object) -> None:
         self.message.emit("Models ready")
@@ -164,6 +130,21 @@ class ProtectTab(QWidget):
     def _warm_up_failed(self, message: str) -> None:
         self.message.emit("Models could not be loaded")
         show_error(self, "Models could not be loaded", f"{message}\n\nCheck the enhancer in Settings.")
+
+    def _remember_options(self) -> None:
+        self.prefs.strength, self.prefs.method = self.options.choices()
+        settings.save(self.store, self.prefs)
+
+    def cloaker(self) -> Any:  # noqa: ANN401 - pipeline.Cloaker
+        """The Cloaker for the current choices (reused while they do not change); None, with a dialog, if they are invalid."""
+        try:
+            wanted = self.prefs.cloak_settings(check=self.options.check.isChecked())
+        except ValueError as exc:
+            show_error(self, "Settings incomplete", f"{exc}\n\nFix it in Settings.")
+            return None
+        if self._cloaker is None or self._cloaker[0] != wanted:
+            self._cloaker = (wanted, self.make_cloaker(wanted))
+        return self._cloaker[1]
 
     # adding and removing photos
 
@@ -187,9 +168,8 @@ class ProtectTab(QWidget):
             self.add_paths([Path(folder)])
 
     def remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            del self.photos[Path(item.data(_PATH))]
-            self.list.takeItem(self.list.row(item))
+        for path in self.list.take_selected():
+            del self.photos[path]
         self._sync_buttons()
         self.show_current()
 
@@ -203,55 +183,29 @@ class ProtectTab(QWidget):
             event.acceptProposedAction()
             self.add_paths(paths)
 
-    def item_for(self, path: Path) -> QListWidgetItem | None:
-        for row in range(self.list.count()):
-            if self.list.item(row).data(_PATH) == str(path):
-                return self.list.item(row)
-        return None
-
-    def _refresh(self, photo: Photo, thumb: QImage | None = None) -> None:
-        item = self.item_for(photo.path)
-        if item is None:  # removed meanwhile
-            return
-        item.setText(f"{photo.path.name}\n{photo.status()}")
-        item.setToolTip(f"{photo.path}\n{photo.error}" if photo.error else str(photo.path))
-        if thumb is not None:
-            item.setIcon(QIcon(QPixmap.fromImage(thumb)))
-        if photo.state == "failed":
-            item.setForeground(Qt.GlobalColor.red)
-        if item is self.list.currentItem():
-            self.show_current()
-
     def _on_scan_progress(self, event: Found | Scanned) -> None:
         if isinstance(event, Found):
-            self._add_items(event.paths)
+            for path in event.paths:
+                if path not in self.photos:
+                    self.photos[path] = Photo(path)
+                    self.list.add(self.photos[path])
+            self._sync_buttons()
             return
         photo = self.photos.get(event.path)
         if photo is None or photo.state != "reading":
             return  # removed meanwhile, or added twice
-        self._on_scanned(photo, event)
-
-    def _add_items(self, paths: list[Path]) -> None:
-        for path in paths:
-            if path in self.photos:
-                continue
-            self.photos[path] = Photo(path)
-            item = QListWidgetItem(f"{path.name}\nreading…")
-            item.setData(_PATH, str(path))
-            item.setToolTip(str(path))
-            self.list.addItem(item)
-        if self.list.currentItem() is None and self.list.count():
-            self.list.setCurrentRow(0)
+        photo.state = "failed" if event.error else "ready"
+        photo.faces, photo.error = event.faces, event.error
+        self._update(photo, event.thumb)
+        if event.error:
+            self.message.emit(f"Cannot use {event.path.name}")
+            show_error(self, "Photo cannot be used", event.error)
         self._sync_buttons()
 
-    def _on_scanned(self, photo: Photo, scanned: Scanned) -> None:
-        photo.state = "failed" if scanned.error else "ready"
-        photo.faces, photo.error = scanned.faces, scanned.error
-        self._refresh(photo, scanned.thumb)
-        if scanned.error:
-            self.message.emit(f"Cannot use {scanned.path.name}")
-            show_error(self, "Photo cannot be used", scanned.error)
-        self._sync_buttons()
+    def _update(self, photo: Photo, thumb: QImage | None = None) -> None:
+        self.list.update_photo(photo, thumb)
+        if photo.path == self.list.current_path():
+            self.show_current()
 
     # protecting
 
@@ -266,10 +220,12 @@ class ProtectTab(QWidget):
         if self.batch is not None or not photos or self.pipeline is None:
             return None
         cloaker = self.cloaker()
+        if cloaker is None:
+            return None
         items = [(p.path, self.prefs.out_dir()) for p in photos]
         for photo in photos:
             photo.state, photo.error = "queued", ""
-            self._refresh(photo)
+            self.list.update_photo(photo)
         self._failures = []
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
@@ -285,9 +241,9 @@ class ProtectTab(QWidget):
             self.message.emit("Cancelling…")
 
     def _on_step(self, step: Step) -> None:
-        photo = self.photos.get(step.path)
         if step.kind != "started":
             self.progress.setValue(step.index + 1)
+        photo = self.photos.get(step.path)
         if photo is None:
             return
         if step.kind == "started":
@@ -298,19 +254,17 @@ class ProtectTab(QWidget):
         else:
             photo.state, photo.error = "failed", step.error
             self._failures.append(step.error)
-        self._refresh(photo, step.thumb)
+        self._update(photo, step.thumb)
 
     def _on_batch_done(self, summary: BatchSummary) -> None:
         self._end_batch()
-        text = f"Protected {summary.protected} photo{'s' * (summary.protected != 1)}"
-        if summary.failed:
-            text += f", {summary.failed} failed"
+        text = f"Protected {_plural(summary.protected)}" + (f", {summary.failed} failed" if summary.failed else "")
         self.message.emit(text + (" (cancelled)" if summary.cancelled else ""))
         if self._failures:
             listed = "\n".join(self._failures[:_MAX_LISTED])
             more = f"\n… and {len(self._failures) - _MAX_LISTED} more" if len(self._failures) > _MAX_LISTED else ""
             show_error(self, "Some photos were not protected",
-                       f"{len(self._failures)} photo(s) could not be protected; the others were.\n\n{listed}{more}",
+                       f"{_plural(len(self._failures))} could not be protected; the others were.\n\n{listed}{more}",
                        "\n".join(self._failures))
 
     def _on_batch_failed(self, message: str) -> None:
@@ -323,17 +277,15 @@ class ProtectTab(QWidget):
         for photo in self.photos.values():
             if photo.state in ("queued", "protecting"):
                 photo.state = "ready"
-                self._refresh(photo)
+                self.list.update_photo(photo)
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
-        working = self.batch is not None
+        working, loaded = self.batch is not None, self.pipeline is not None
         count = len(self.pending())
-        self.protect_button.setEnabled(not working and count > 0 and self.pipeline is not None)
-        self.protect_button.setText("Loading…" if self.pipeline is None else
-                                    f"Protect {count} photo{'s' * (count != 1)}" if count else "Protect")
-        for combo in (self.strength, self.method):
-            combo.setEnabled(not working and self.pipeline is not None)
+        self.protect_button.setEnabled(not working and count > 0 and loaded)
+        self.protect_button.setText("Loading…" if not loaded else f"Protect {_plural(count)}" if count else "Protect")
+        self.options.set_choosable(not working and loaded)
         self.cancel_button.setEnabled(working)
         self.remove_button.setEnabled(not working and self.list.count() > 0)
         self.export_button.setEnabled(any(p.result is not None for p in self.photos.values()))
@@ -341,8 +293,8 @@ class ProtectTab(QWidget):
     # viewing and exporting
 
     def current(self) -> Photo | None:
-        item = self.list.currentItem()
-        return self.photos.get(Path(item.data(_PATH))) if item is not None else None
+        path = self.list.current_path()
+        return self.photos.get(path) if path is not None else None
 
     def show_current(self) -> None:
         """Show the current photo (its images are decoded in the background) and its check."""
@@ -357,10 +309,7 @@ class ProtectTab(QWidget):
             self.report.show_message(photo.error or f"Not protected yet · {photo.status()}")
         output = photo.result.output if photo.result is not None else None
         self.tasks.start(lambda job: (photo.path, load_qimage(photo.path), load_qimage(output) if output else None),
-                         done=self._show_images, failed=self._load_failed)
-
-    def _load_failed(self, message: str) -> None:
-        self.report.show_message(message)
+                         done=self._show_images, failed=self.report.show_message)
 
     def _show_images(self, loaded: tuple[Path, QImage, QImage | None]) -> None:
         path, before, after = loaded
@@ -368,7 +317,7 @@ class ProtectTab(QWidget):
         if photo is None or photo.path != path:
             return  # the user moved on
         view = self.compare.view
-        same = view.before is not None and view.before.size() == before.size() and view.property("path") == str(path)
+        same = view.before is not None and view.property("path") == str(path)
         view.setProperty("path", str(path))
         view.set_photo(before, after, photo.boxes(), keep_view=same)
 
@@ -382,5 +331,5 @@ class ProtectTab(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         copies = [Path(shutil.copy2(p.result.output, folder / p.result.output.name))
                   for p in self.photos.values() if p.result is not None]
-        self.message.emit(f"Exported {len(copies)} protected photo{'s' * (len(copies) != 1)} to {folder}")
+        self.message.emit(f"Exported {_plural(len(copies), 'protected photo')} to {folder}")
         return copies

@@ -110,6 +110,13 @@ class SettingsDialog(QDialog):
         self.test_result.setStyleSheet(f"color:{color};")
         self.test_button.setEnabled(self.remote.isChecked())
 
+    def accept(self) -> None:
+        """Close with OK, unless a remote enhancer lacks its URL or token."""
+        if self.remote.isChecked() and not (self.url.text().strip() and self.token.text().strip()):
+            self._show_test("A remote enhancer needs its URL and a token.", "#c62828")
+            return
+        super().accept()
+
     def preferences(self) -> Preferences:
         return replace(self._prefs, mode="remote" if self.remote.isChecked() else "embedded",
                        url=self.url.text().strip(), token=self.token.text().strip(),

@@ -74,8 +74,8 @@ def add(qtbot, window: MainWindow, paths: list[Path], count: int) -> None:
 
 def protect(qtbot, window: MainWindow, *, method: str = "fgsm", check: bool = False) -> None:
     tab = window.protect
-    tab.method.setCurrentIndex(tab.method.findData(method))
-    tab.check.setChecked(check)
+    tab.options.method.setCurrentIndex(tab.options.method.findData(method))
+    tab.options.check.setChecked(check)
     qtbot.mouseClick(tab.protect_button, Qt.MouseButton.LeftButton)
     assert tab.batch is not None and not tab.protect_button.isEnabled() and tab.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: tab.batch is None, timeout=SLOW_MS)
@@ -85,8 +85,8 @@ def error_texts(window: MainWindow) -> list[str]:
     return [box.text() for box in window.findChildren(QMessageBox) if box.isVisible()]
 
 
-def use_fgsm_only(window: MainWindow, qtbot) -> None:
-    window.protect.method.setCurrentIndex(window.protect.method.findData("fgsm"))
+def use_fgsm_only(window: MainWindow) -> None:
+    window.protect.options.method.setCurrentIndex(window.protect.options.method.findData("fgsm"))
 
 
 def test_protect_a_photo_writes_a_copy_changed_only_around_the_face_and_shows_the_verdict(qtbot, tmp_path, enhancer):
@@ -142,8 +142,8 @@ def test_cancel_mid_batch_stops_before_the_remaining_photos(qtbot, window, tmp_p
     photos = lfw(tmp_path, "AJ_Cook", "Aaron_Eckhart", "Aaron_Guiel")
     add(qtbot, window, photos, 3)
     tab = window.protect
-    tab.check.setChecked(False)
-    use_fgsm_only(window, qtbot)
+    tab.options.check.setChecked(False)
+    use_fgsm_only(window)
     qtbot.mouseClick(tab.protect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.photos[photos[1]].state == "protecting", timeout=SLOW_MS)
     qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
@@ -161,7 +161,7 @@ def test_a_corrupt_photo_shows_an_error_and_the_others_are_protected(qtbot, wind
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not a photo")
     add(qtbot, window, [late, corrupt, good], 3)
     tab = window.protect
-    assert tab.photos[corrupt].state == "failed" and "corrupt.jpg" in tab.item_for(corrupt).toolTip()
+    assert tab.photos[corrupt].state == "failed" and "corrupt.jpg" in tab.list.item_for(corrupt).toolTip()
     qtbot.waitUntil(lambda: any("corrupt.jpg" in text for text in error_texts(window)))
     for box in window.findChildren(QMessageBox):
         box.done(0)
@@ -180,8 +180,8 @@ def test_closing_during_work_cancels_cleanly(qtbot, window, tmp_path):
     photos = lfw(tmp_path, "AJ_Cook", "Aaron_Eckhart")
     add(qtbot, window, photos, 2)
     tab = window.protect
-    tab.check.setChecked(False)
-    use_fgsm_only(window, qtbot)
+    tab.options.check.setChecked(False)
+    use_fgsm_only(window)
     tab.start_protect()
     qtbot.waitUntil(lambda: tab.photos[photos[0]].state == "protecting", timeout=SLOW_MS)
     assert window.close() and not window.isVisible()
@@ -210,10 +210,12 @@ def test_drop_a_folder_adds_its_photos_with_faces_outlined(qtbot, window, tmp_pa
 def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
     store = temp_store(tmp_path)
     first = open_window(qtbot, store, enhancer)
-    first.protect.strength.setCurrentIndex(first.protect.strength.findData("high"))
+    first.protect.options.strength.setCurrentIndex(first.protect.options.strength.findData("high"))
     dialog = first.open_settings()
     dialog.remote.setChecked(True)
     dialog.url.setText("http://127.0.0.1:9")
+    dialog.accept()  # no token: refused, the dialog stays open
+    assert dialog.isVisible() and "token" in dialog.test_result.text() and store.value("mode") == "embedded"
     dialog.token.setText("secret")
     dialog.exif.setCurrentIndex(dialog.exif.findData("keep"))
     dialog.accept()
@@ -222,7 +224,7 @@ def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
     second = open_window(qtbot, temp_store(tmp_path), enhancer)
     assert second.prefs == settings.Preferences(mode="remote", url="http://127.0.0.1:9", token="secret",
                                                 exif="keep", strength="high", method="di2fgsm")
-    assert second.protect.strength.currentData() == "high"
+    assert second.protect.options.strength.currentData() == "high"
     cloak = second.prefs.cloak_settings(check=True)
     assert (cloak.server, cloak.token, cloak.keep_metadata, cloak.eps) == ("http://127.0.0.1:9", "secret", True, 12 / 255)
 
