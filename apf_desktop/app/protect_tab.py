@@ -64,7 +64,7 @@ class ProtectTab(QWidget):
         self.cancel_button = self._button("Cancel", self.cancel)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m photos")
-        self.progress.setValue(0)
+        self.progress.setTextVisible(False)  # until the first batch
         self.export_button = self._button("Export protected photos…", self.export_dialog)
         self.report = FaceReportView()
         self.report.show_message("No photo selected")
@@ -229,6 +229,7 @@ class ProtectTab(QWidget):
         self._failures = []
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
+        self.progress.setTextVisible(True)
         self.batch = self.tasks.start(lambda job: protect(job, items, cloaker), progress=self._on_step,
                                       done=self._on_batch_done, failed=self._on_batch_failed)
         self._sync_buttons()

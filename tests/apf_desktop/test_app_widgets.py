@@ -137,3 +137,14 @@ def test_shutdown_cancels_running_jobs_and_waits_for_them(qtbot):
     tasks.start(loop)
     assert started.wait(10)
     assert tasks.shutdown(10_000) and stopped.is_set()
+
+
+def test_bench_desktop_times_a_fresh_launch():
+    from click.testing import CliRunner
+
+    from apf_desktop.app.bench import cli
+
+    result = CliRunner().invoke(cli, ["--runs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "run 1: interactive after" in result.output and "longest UI stall" in result.output
+    assert "startup to an interactive window: median" in result.output
