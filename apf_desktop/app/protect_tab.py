@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from apf_desktop.app import settings
@@ -53,6 +53,7 @@ class ProtectTab(QWidget):
 
         self.list = PhotoList()
         self.list.currentItemChanged.connect(lambda *_: self.show_current())
+        QShortcut(QKeySequence.StandardKey.Delete, self.list, self.remove_selected)
         self.add_button = self._button("Add photos…", self.add_dialog)
         self.folder_button = self._button("Add folder…", self.add_folder_dialog)
         self.remove_button = self._button("Remove", self.remove_selected)
@@ -168,6 +169,8 @@ class ProtectTab(QWidget):
             self.add_paths([Path(folder)])
 
     def remove_selected(self) -> None:
+        if self.batch is not None:
+            return  # the batch holds these photos
         for path in self.list.take_selected():
             del self.photos[path]
         self._sync_buttons()

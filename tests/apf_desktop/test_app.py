@@ -205,6 +205,10 @@ def test_drop_a_folder_adds_its_photos_with_faces_outlined(qtbot, window, tmp_pa
     assert sorted(p.name for p in tab.photos) == ["AJ_Cook.jpg", "Aaron_Eckhart.jpg"]
     assert all(len(p.faces) >= 1 for p in tab.photos.values())
     assert all(not tab.list.item(i).icon().isNull() for i in range(2))
+    tab.list.setCurrentRow(0)
+    tab.list.item(0).setSelected(True)
+    qtbot.keyClick(tab.list, Qt.Key.Key_Delete)
+    assert [p.name for p in tab.photos] == ["Aaron_Eckhart.jpg"] and tab.list.count() == 1
 
 
 def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
