@@ -7,7 +7,9 @@ resizing tells the classes apart.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,7 +28,7 @@ class FaceSet:
     labels: np.ndarray
     identities: np.ndarray
 
-    def map(self, fn) -> FaceSet:  # noqa: ANN001 - any image -> image function
+    def map(self, fn: Callable[[np.ndarray], np.ndarray]) -> FaceSet:
         """The same set with ``fn`` applied to every image (e.g. JPEG q75)."""
         return FaceSet(np.stack([fn(image) for image in self.images]), self.labels, self.identities)
 
@@ -37,7 +39,7 @@ def identity_split(identities: np.ndarray, *, test_share: float = 0.3, seed: int
     return train, test
 
 
-def make_faces(paths: list, identities: np.ndarray, pool: np.ndarray, *, reals: int, fakes: int,
+def make_faces(paths: Sequence[Path], identities: np.ndarray, pool: np.ndarray, *, reals: int, fakes: int,
                variants: bool = True, seed: int = 0) -> FaceSet:
     """``reals`` untouched and ``fakes`` swapped images drawn from the image indices ``pool``."""
     rng = np.random.default_rng(seed)
