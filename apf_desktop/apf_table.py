@@ -6,8 +6,7 @@ the full filter. Columns: the four signal methods. Each cell runs the APF protoc
 photo is protected, for FaceNet-CASIA (the white-box standard recognizer the enhancer was trained against) and dlib
 (a black box never used in training, which re-crops the pasted-back photo), with mean SSIM and PSNR.
 
-The command is registered on ``apf eval`` (:mod:`trust_core.faces.cli`'s app) when this module is imported: it needs
-the edge and the cloud, which ``trust_core`` may not import.
+``apf eval apf-table`` (:mod:`apf_desktop.eval_cli`) runs it.
 """
 from __future__ import annotations
 
@@ -20,8 +19,6 @@ from typing import Optional
 import numpy as np
 import torch
 import typer
-
-from trust_core.faces.cli import app
 
 #: table rows -> APFFilter flags (None: the signal itself).
 ROWS = {"g": None, "ĝ": {"use_transfer": True, "use_universal": False}, "s": {"use_transfer": True, "use_universal": True}}
@@ -108,7 +105,6 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-@app.command("apf-table")
 def apf_table_command(
     folds: int = typer.Option(1, min=1, max=10, help="genuine pairs of folds 1..N (300 per fold)"),
     recognizer: list[str] = typer.Option(["facenet-casia", "dlib"], "--recognizer", "-r"),

@@ -12,7 +12,7 @@ import click
 #: name -> ("module:attribute", one-line help). Order is the order shown by ``apf --help``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "cloak": ("apf_desktop.cloak_cli:app", "Cloak photos before sharing (APF) and check the protection."),
-    "eval": ("apf_desktop.apf_table:app", "Measure face recognizers and cloaks on LFW (verification, identification, APF protocol)."),
+    "eval": ("apf_desktop.eval_cli:app", "Measure face recognizers and cloaks on LFW (verification, identification, APF protocol)."),
     "serve": ("cloud_enhancer.cli:app", "Run the cloud enhancer HTTP service (FastAPI)."),
     "desktop": ("apf_desktop.app_cli:app", "Launch the desktop application."),
     "captcha": ("captcha_gen.cli:app", "Generate, evaluate and serve adversarial CAPTCHAs."),

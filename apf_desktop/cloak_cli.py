@@ -94,7 +94,7 @@ def app(paths: tuple[Path, ...], out_dir: Path | None, strength: str, method: st
                 bar.write(f"error: {exc}", file=sys.stderr)
                 continue
             results.append(result)
-            note = "already done, skipped" if result.skipped else f"{len(result.faces)} face(s), {result.seconds:.1f} s"
+            note = "already done, kept" if result.skipped else f"{len(result.faces)} face(s), {result.seconds:.1f} s"
             bar.write(f"{path} -> {result.output} ({note})", file=sys.stderr)
             for face in result.faces:
                 if face.warning:

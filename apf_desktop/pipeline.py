@@ -217,7 +217,8 @@ class Cloaker:
                    overwrite: bool = False) -> CloakResult:
         """Cloak one photo into ``out_dir`` (default: beside it) as ``<name>-cloaked.<ext>``.
 
-        An existing output is kept and reported as skipped (a rerun resumes a batch) unless ``overwrite``.
+        An existing output is kept and reported as skipped (a rerun resumes a batch) unless ``overwrite``;
+        with ``check`` it is checked again as it is.
         Raises :class:`CloakError` for this photo's problems, :class:`CloakCancelled` on ``cancel``,
         :class:`edge_probe.client.EnhancerUnavailable` when the remote enhancer is down.
         """
@@ -228,21 +229,23 @@ class Cloaker:
         except FaceImageError as exc:
             raise CloakError(str(exc)) from None
         target = output_path(path, out_dir, photo.suffix)
-        if target.exists() and not overwrite:
+        done = target.exists() and not overwrite
+        if done and not self.settings.check:
             return CloakResult(path, target, [], time.perf_counter() - start, skipped=True)
         faces = detect_faces(photo.pixels)
         if not faces:
             raise CloakError(f"{path.name}: no face found; nothing to protect")
-        protected, _ = self.protect(photo.pixels, faces, cancel=cancel)
-        if cancel and cancel():
-            raise CloakCancelled("cancelled")
         reports = [FaceReport(f.box.copy(), warning=(f"face only {int(f.box[2] - f.box[0])} px wide: resizing the "
                                                      "photo may undo its protection")
                               if f.box[2] - f.box[0] < SMALL_FACE_PX else None) for f in faces]
-        write_photo(photo, protected, target, keep_metadata=self.settings.keep_metadata)
-        if self.settings.check:
+        if not done:
+            protected, _ = self.protect(photo.pixels, faces, cancel=cancel)
+            if cancel and cancel():
+                raise CloakCancelled("cancelled")
+            write_photo(photo, protected, target, keep_metadata=self.settings.keep_metadata)
+        if self.settings.check:  # an earlier output is checked again as it is
             self.check(photo, target, faces, reports)
-        return CloakResult(path, target, reports, time.perf_counter() - start)
+        return CloakResult(path, target, reports, time.perf_counter() - start, skipped=done)
 
     def check(self, photo: Photo, written: Path, faces: Sequence[Face], reports: Sequence[FaceReport]) -> None:
         """Fill each report's checks and verdict from the file as written."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge_probe.model import INPUT_SIZE
-
-#: side of the crop the filter is applied to (the standard recognizer's input).
+#: side of the probe's input, and of the crop the filter is applied to (the standard recognizer's input).
+INPUT_SIZE = 112
 CROP_SIZE = 160
 
 

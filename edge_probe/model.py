@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: side of the aligned crop the probe takes.
-INPUT_SIZE = 112
+from edge_probe.crops import INPUT_SIZE
+
 #: embedding size (the teacher's).
 EMBEDDING_DIM = 512
 #: registry name of the shipped weights.

@@ -142,3 +142,16 @@ def test_roc_auc_equals_the_mann_whitney_statistic():
     assert np.trapezoid(tar, far) == pytest.approx(mann_whitney, abs=1e-12)
     assert verification_metrics(sims, same, np.zeros(300, int), default_threshold=0.5)["roc_auc"] == pytest.approx(
         mann_whitney, abs=1e-12)
+
+
+def test_protection_after_sharing_measures_the_shared_copy_and_the_visible_change(facenet, tiny_lfw_root):
+    from trust_core.data import LFW
+
+    lfw = LFW(tiny_lfw_root / "lfw")
+    shared = protection(facenet, None, lfw=lfw, share="half+jpeg75", impostors=False, progress=False)
+    assert shared["share"] == "half+jpeg75" and shared["pairs"] == 2  # genuine pairs only
+    assert shared["genuine_still_matched"] == 1.0  # sharing alone does not hide a face
+    assert shared["ssim"] == pytest.approx(1.0)  # quality is of the unshared photo: nothing was protected
+    weak = protection(facenet, attack_cloak(facenet, "fgsm", eps=2 / 255), lfw=lfw, share="half+jpeg75",
+                      impostors=False, progress=False)
+    assert 0 < weak["linf"] <= 2 / 255 + 1 / 255  # the pasted-back, uint8 protected photo

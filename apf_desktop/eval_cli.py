@@ -1,0 +1,40 @@
+"""``apf eval``: trust_core's face benchmarks, plus those that need the edge and the cloud (which trust_core may
+not import): the APF table and the audit of what the signal reveals."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from apf_desktop.apf_table import apf_table_command
+from trust_core.faces.cli import app
+
+app.command("apf-table")(apf_table_command)
+
+
+@app.command("channel")
+def channel(
+    method: str = typer.Option("fgsm", help="signal method whose payload is attacked"),
+    eps: float = typer.Option(8 / 255, help="L∞ budget of the signal"),
+    faces: int = typer.Option(2000, min=64, help="public faces the attacker's inverter learns from"),
+    minutes: float = typer.Option(10.0, help="training time of the inverter"),
+    folds: int = typer.Option(1, min=1, max=10, help="LFW pairs of folds 1..N are attacked"),
+    examples: Optional[Path] = typer.Option(None, help="PNG of originals and reconstructions"),
+    json_out: Optional[Path] = typer.Option(None, "--json"),
+) -> None:
+    """Privacy of the channel: reconstruct faces from the signal alone; SSIM and dlib match rate vs chance."""
+    from edge_probe.leakage import audit, public_faces, train_inverter
+
+    signals, views = public_faces(faces, method=method, eps=eps)
+    inverter, history = train_inverter(signals, views, minutes=minutes)
+    result = {**audit(inverter, method=method, eps=eps, folds=folds, examples=examples),
+              "train_faces": int(len(signals)), "minutes": minutes, "history": history[-5:]}
+    rec, true = result["dlib"]["reconstruction"], result["dlib"]["true_crop"]
+    typer.echo(f"{method} signal, {result['pairs']} LFW pairs: reconstruction SSIM {result['ssim_reconstruction']:.3f}; "
+               f"dlib matches the reconstruction to the person {100 * rec['genuine_matched']:.1f}% "
+               f"(impostors {100 * rec['impostor_matched']:.1f}%); true crops {100 * true['genuine_matched']:.1f}% "
+               f"(impostors {100 * true['impostor_matched']:.1f}%)")
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
