@@ -139,11 +139,12 @@ def ray_run(weights: Path | None, *, replicas: int, threads: int, **load: Any) -
     """The same app on a local Ray Serve, ``replicas`` sharing ``threads`` CPUs, under load."""
     import functools
 
+    from cloud_enhancer.ray_deployment import deployment, init_local, start  # before ray: see init_local
+
     import ray
     from ray import serve
 
     from cloud_enhancer.cli import load_enhancer
-    from cloud_enhancer.ray_deployment import deployment, init_local, start
     from cloud_enhancer.service_process import free_port
 
     init_local(num_cpus=threads)

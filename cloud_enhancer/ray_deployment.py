@@ -6,12 +6,16 @@ a replica answers exactly like ``apf serve``; Serve's proxy spreads requests ove
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+_LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": a local Ray keeps its node on 127.0.0.1; read at ray's import
+_preset = os.environ.get(_LOCAL_ONLY) == "0"
 if not os.environ.get("RAY_ADDRESS"):
-    # A local Ray then keeps its node on 127.0.0.1 (it would bind the host's outward address); read at ray's import.
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault(_LOCAL_ONLY, "0")
+#: whether init_local's node will be on loopback (else it would bind the host's outward address)
+_LOOPBACK = _preset or ("ray" not in sys.modules and os.environ.get(_LOCAL_ONLY) == "0")
 
 from ray import serve  # noqa: E402
 
@@ -56,6 +60,9 @@ def init_local(num_cpus: int | None = None) -> None:
     """Start a one-node Ray on this machine (on 127.0.0.1, see above), no dashboard, no usage reporting."""
     import ray
 
+    if not _LOOPBACK:
+        raise RuntimeError(f"ray was imported before cloud_enhancer.ray_deployment: set {_LOCAL_ONLY}=0 or import "
+                           "this module first, so that the local Ray stays on 127.0.0.1")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(address="local", num_cpus=num_cpus, include_dashboard=False)
 
