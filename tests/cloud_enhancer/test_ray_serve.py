@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -64,3 +67,10 @@ def test_replicas_still_require_the_token(ray_service, headers):
     assert response.status_code == 401
     assert httpx.post(ray_service + "/v1/filter", content=b"junk", headers={"Authorization": f"Bearer {TOKEN}"},
                       timeout=60).status_code == 400
+
+
+def test_a_local_ray_is_refused_when_it_could_not_stay_on_loopback():
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_ADDRESS")}
+    code = "import ray\nfrom cloud_enhancer.ray_deployment import init_local\ninit_local(1)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "stays on 127.0.0.1" in result.stderr
