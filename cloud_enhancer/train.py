@@ -159,11 +159,12 @@ def sharing(x, *, generator):  # noqa: ANN001, ANN201 - torch tensors
 class Objective:
     """Mean cosine of the protected (and shared) crops to their clean and other-photo embeddings: lower protects more."""
 
-    def __init__(self, faces: FaceSet) -> None:
+    def __init__(self, faces: FaceSet, *, device: str = "cpu") -> None:
         from trust_core.faces.recognizers import get_recognizer
 
-        self.faces = faces
+        self.faces, self.device = faces, device
         self.teacher = get_recognizer("facenet-casia")
+        self.teacher.module.to(device)
         self.threshold = self.teacher.threshold
         for p in self.teacher.module.parameters():
             p.requires_grad_(False)
@@ -171,10 +172,10 @@ class Objective:
     def batch(self, idx: np.ndarray, *, method_slot: np.ndarray | None = None):  # noqa: ANN201
         import torch
 
-        crops = torch.from_numpy(self.faces.crops[idx]).float().div_(255)
         slot = np.zeros(len(idx), int) if method_slot is None else method_slot
-        signals = torch.from_numpy(self.faces.signals[idx, slot].astype(np.float32) / 127)
-        return crops, signals, torch.from_numpy(self.faces.clean[idx]), torch.from_numpy(self.faces.others[idx])
+        arrays = (self.faces.crops[idx].astype(np.float32) / 255, self.faces.signals[idx, slot].astype(np.float32) / 127,
+                  self.faces.clean[idx], self.faces.others[idx])
+        return tuple(torch.from_numpy(a).to(self.device) for a in arrays)
 
     def protected(self, filt, crops, unit_signals, eps, *, use_signal: bool = True, **rows):  # noqa: ANN001, ANN201
         """The protected 160-px crops; ``use_signal=False`` feeds a zero signal (û alone)."""
@@ -212,7 +213,7 @@ def validate(objective: Objective, filt, *, eps: float = 8 / 255, shared: bool =
             for i in range(0, n, batch):
                 idx = np.arange(i, min(i + batch, n))
                 crops, g, clean, others = objective.batch(idx, method_slot=np.full(len(idx), slot))
-                x = objective.protected(filt, crops, g, torch.full((len(idx),), eps), **(rows or {}))
+                x = objective.protected(filt, crops, g, torch.full((len(idx),), eps, device=crops.device), **(rows or {}))
                 if shared:
                     x = jpeg(resize(x, 0.5), 75)
                 _, to_others = objective.similarities(x, clean, others)
@@ -237,7 +238,7 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
     for step in range(1, steps + 1):
         idx = rng.choice(len(train.faces), size=batch, replace=False)
         crops, g, clean, others = train.batch(idx, method_slot=rng.integers(0, 2, size=batch))
-        x = sharing(train.protected(filt, crops, g, _draw_eps(batch, rng), **rows), generator=gen)
+        x = sharing(train.protected(filt, crops, g, _draw_eps(batch, rng).to(crops.device), **rows), generator=gen)
         to_self, to_others = train.similarities(x, clean, others)
         loss = (to_self + to_others).mean() / 2
         opt.zero_grad()
@@ -267,8 +268,10 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: cloud_enhancer/weights).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics here.")
+@click.option("--init", "init", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Continue from these APFFilter weights (e.g. the shipped ones) instead of starting afresh.")
 def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, batch: int, no_universal_init: bool,
-        out: Path | None, seed: int, json_out: Path | None) -> None:
+        out: Path | None, seed: int, json_out: Path | None, init: Path | None) -> None:
     """Train û, then T from û, on CelebA-10k + LFW non-pair identities against FaceNet-CASIA; save and record."""
     import torch
 
@@ -280,8 +283,12 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     train_set, val_set = build_faces(train_rows), build_faces(val_rows)
     prep = time.time() - t0
     click.echo(f"{len(train_set)} training / {len(val_set)} validation faces ready in {prep:.0f} s", err=True)
-    train, val = Objective(train_set), Objective(val_set)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    train, val = Objective(train_set, device=device), Objective(val_set, device=device)
     filt = APFFilter()
+    if init is not None:
+        filt.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
+    filt = filt.to(device)
     metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep)}
     common = dict(batch=batch, validate_every=20, seed=seed, progress=True)
     if not no_universal_init and universal_steps:
@@ -289,14 +296,15 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
         best_u, hist_u = fit(filt, train, val, steps=universal_steps, lr=0.01, params=filt.universal.parameters(),
                              label="universal", rows={"use_transfer": False, "use_signal": False}, **common)
         metrics["universal"] = {"best": best_u, "history": hist_u, "seconds": round(time.time() - t1),
-                                "alpha": round(float(filt.universal.scale), 4)}
+                                "alpha": round(filt.universal.scale.item(), 4)}
     t2 = time.time()
     best_t, hist_t = fit(filt, train, val, steps=transfer_steps, lr=1e-3, params=filt.parameters(), label="transfer",
                          rows={}, minutes=minutes, **common)
     metrics["transfer"] = {"best": best_t, "history": hist_t, "seconds": round(time.time() - t2)}
     metrics["val_shared_jpeg75_half"] = validate(val, filt, shared=True)
-    metrics["alpha"] = round(float(filt.universal.scale), 4)
+    metrics["alpha"] = round(filt.universal.scale.item(), 4)
     metrics["total_seconds"] = round(time.time() - t0)
+    metrics["device"] = device if device == "cpu" else torch.cuda.get_device_name()
     metrics["threads"] = torch.get_num_threads()
     from cloud_enhancer.enhancer import WEIGHTS_NAME
     from trust_core.models.registry import record
@@ -304,9 +312,10 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     folder = out or Path(__file__).resolve().parent / "weights"
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{WEIGHTS_NAME}{'-scratch' if no_universal_init else ''}.pt"
-    torch.save(filt.state_dict(), file)
+    torch.save({k: v.cpu() for k, v in filt.state_dict().items()}, file)
     command = ("apf train enhancer" + f" --faces {faces} --universal-steps {universal_steps} --transfer-steps "
-               f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else ""))
+               f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else "")
+               + (f" --init {init.name}" if init else ""))
     data = (f"{faces} photos of CelebA-10k identities with 2+ photos and LFW people absent from pairs.txt (seed {seed}), "
             "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
     if out is None and not no_universal_init:

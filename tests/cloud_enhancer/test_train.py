@@ -1,0 +1,63 @@
+"""Training the enhancer: identity-disjoint splits, the sharing pipeline, and a few steps that really protect."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cloud_enhancer.train import Objective, build_faces, fit, sharing, split_identities, validate
+
+
+def test_split_keeps_every_identity_on_one_side(tmp_path):  # noqa: ANN001
+    people = {f"p{i}": [tmp_path / f"p{i}_{j}.jpg" for j in range(2 + i % 3)] for i in range(40)}
+    train, val = split_identities(people, faces=60, val_fraction=0.2)
+    assert not {n for _, n in train} & {n for _, n in val}
+    assert len(train) + len(val) >= 60 and len({n for _, n in val}) >= 2
+
+
+def test_sharing_keeps_shape_and_passes_gradients():
+    x = torch.rand(4, 3, 160, 160, requires_grad=True)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(6):  # every branch draws from the same generator
+        out = sharing(x, generator=gen)
+        assert out.shape == x.shape
+        out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_faces(tmp_path_factory, monkeypatch_module):  # noqa: ANN001, ANN201
+    from trust_core.data import LFW, DataMissingError
+
+    monkeypatch_module.setenv("APF_CACHE", str(tmp_path_factory.mktemp("cache")))
+    try:
+        people = LFW().training_people(min_images=2)
+    except DataMissingError as exc:
+        pytest.skip(f"LFW is not available: {exc}")
+    rows = [(p, name) for name in sorted(people)[:6] for p in people[name][:2]]
+    return build_faces(rows, progress=False)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():  # noqa: ANN201
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_faces_carry_crops_signals_and_embeddings(tiny_faces):  # noqa: ANN001
+    assert tiny_faces.crops.shape == (12, 3, 160, 160) and tiny_faces.crops.dtype == np.uint8
+    assert tiny_faces.signals.shape == (12, 2, 3, 112, 112) and np.abs(tiny_faces.signals).max() <= 127
+    assert np.allclose(np.linalg.norm(tiny_faces.others, axis=1), 1, atol=1e-4)
+
+
+def test_a_few_universal_steps_lower_the_match_to_the_other_photos(tiny_faces):  # noqa: ANN001
+    from cloud_enhancer.model import APFFilter
+
+    torch.manual_seed(0)
+    objective = Objective(tiny_faces)
+    filt = APFFilter()
+    rows = {"use_transfer": False, "use_signal": False}
+    before = validate(objective, filt, rows=rows)
+    best, history = fit(filt, objective, objective, steps=8, lr=0.05, batch=6, params=filt.universal.parameters(),
+                        label="test", rows=rows, validate_every=4, seed=0, progress=False)
+    assert best["cosine"] < before["cosine"] - 0.02 and len(history) == 2
