@@ -1,8 +1,8 @@
-"""One training loop for the project's small models: Adam over shuffled mini-batches, a per-batch loss callback
-and a learning-rate schedule."""
+"""One training loop for the project's small models: an optimiser (Adam unless told) over shuffled mini-batches, a
+per-batch loss callback and a learning-rate schedule."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +12,14 @@ from torch import nn
 BatchLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor, float], torch.Tensor]
 #: ``schedule(optimizer, lr, total_steps)`` -> a scheduler stepped after every batch, or None for a constant rate.
 Schedule = Callable[[torch.optim.Optimizer, float, int], "torch.optim.lr_scheduler.LRScheduler | None"]
+#: ``optimizer(parameters, lr)`` -> the optimiser the loop steps (a factory may hand back one it keeps, to carry its
+#: state across calls, as DeepObliviate's blocks do).
+Optimizer = Callable[[Iterable[nn.Parameter], float], torch.optim.Optimizer]
+
+
+def adam(params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """Adam (Kingma & Ba, 2015) with PyTorch's defaults: the loop's default."""
+    return torch.optim.Adam(params, lr=lr)
 
 
 def step_decay(opt: torch.optim.Optimizer, lr: float, total: int) -> torch.optim.lr_scheduler.LRScheduler:
@@ -45,14 +53,15 @@ def train_loop(
     lr: float = 1e-3,
     seed: int = 0,
     schedule: Schedule = step_decay,
+    optimizer: Optimizer = adam,
 ) -> nn.Module:
-    """Train ``model`` in place with Adam and ``schedule``; returns it in eval mode."""
+    """Train ``model`` in place with ``optimizer`` and ``schedule``; returns it in eval mode."""
     if epochs < 1 or batch < 1:
         raise ValueError(f"epochs and batch must be positive, got {epochs}, {batch}")
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"need as many labels as images (got {len(images)} and {len(labels)}), at least one")
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = optimizer(model.parameters(), lr)
     total = epochs * ((len(images) + batch - 1) // batch)
     sched = schedule(opt, lr, total)
     step = 0

@@ -8,14 +8,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trust_core.models.training import constant, train_loop
+from trust_core.models.training import Optimizer, adam, constant, train_loop
 from trust_core.models.wrappers import eval_mode
 
 
 @dataclass(frozen=True)
 class StepConfig:
-    """How each chunk (a SISA slice step, a DeepObliviate block) is trained: Adam via the shared loop at the rate
-    ``lr · (1 + t)^(-decay)`` for chunk ``t`` (the usual inverse-root decay of online training)."""
+    """How each chunk (a SISA slice step, a DeepObliviate block) is trained by the shared loop: at the rate
+    ``lr · (1 + t)^(-decay)`` for chunk ``t`` (inverse-root or near-inverse decay, as in online training)."""
 
     epochs: int = 1
     lr: float = 1e-3
@@ -27,11 +27,12 @@ class StepConfig:
 
 
 def train_chunk(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, index: torch.Tensor,
-                deleted: torch.Tensor, *, config: StepConfig, t: int, seed: int) -> int:
+                deleted: torch.Tensor, *, config: StepConfig, t: int, seed: int, optimizer: Optimizer = adam) -> int:
     """Train ``model`` in place on ``images[index]`` with the samples in ``deleted`` masked out of the loss.
 
     Masking (rather than dropping) keeps every mini-batch of the chunk as it was, so a deletion perturbs the
-    run only where the deleted samples were. Returns the work: kept samples × epochs.
+    run only where the deleted samples were. ``optimizer`` (Adam unless given) steps at ``config.rate(t)``.
+    Returns the work: kept samples × epochs.
     """
     weight = (~torch.isin(index, deleted)).float()
     if not weight.any():
@@ -42,7 +43,7 @@ def train_chunk(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, in
         return (per_sample * weight[pos]).sum() / len(pos)
 
     train_loop(model, images[index], torch.arange(len(index)), masked, epochs=config.epochs, batch=config.batch,
-               lr=config.rate(t), seed=seed, schedule=constant)
+               lr=config.rate(t), seed=seed, schedule=constant, optimizer=optimizer)
     return int(weight.sum()) * config.epochs
 
 
