@@ -1,9 +1,9 @@
 """``apf lab ip``: watermark verification and fingerprints of stolen, fine-tuned, pruned and distilled MNIST models."""
 from __future__ import annotations
 
-import json
-
 import typer
+
+from trust_core.lab_cli import JSON, THREADS, run_lab
 
 app = typer.Typer(help="Model IP: trigger-set and weight watermarks, decision-vector fingerprints (MNIST).",
                   add_completion=False)
@@ -23,20 +23,10 @@ def run(
     pairs: int = typer.Option(1000, help="Fingerprint input pairs N."),
     test_limit: int = typer.Option(None, help="Evaluate on the first N test images (default all)."),
     seed: int = typer.Option(0),
-    threads: int = typer.Option(1, help="torch CPU threads."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
+    threads: int = THREADS,
+    as_json: bool = JSON,
 ) -> None:
     """Train the owner's watermarked model, the thief's copies and independent models; print the robustness table."""
-    import torch
-
-    from trust_core.ip.lab import format_table
-    from trust_core.ip.lab import run as run_lab
-
-    torch.set_num_threads(threads)
-    try:
-        result = run_lab(train=train, thief_data=thief_data, independents=independents,
-                         independent_train=independent_train, epochs=epochs, width=width, triggers=triggers,
-                         bits=bits, strength=strength, pairs=pairs, test_limit=test_limit, seed=seed)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+    run_lab("trust_core.ip.lab", threads=threads, as_json=as_json, train=train, thief_data=thief_data,
+            independents=independents, independent_train=independent_train, epochs=epochs, width=width,
+            triggers=triggers, bits=bits, strength=strength, pairs=pairs, test_limit=test_limit, seed=seed)

@@ -1,9 +1,9 @@
 """``apf lab poisoning``: label flipping, the adversarial training-set attack and feature collision on MNIST."""
 from __future__ import annotations
 
-import json
-
 import typer
+
+from trust_core.lab_cli import JSON, THREADS, run_lab
 
 app = typer.Typer(help="Data poisoning on MNIST: label flipping, adversarial poisons, feature collision.", add_completion=False)
 
@@ -21,20 +21,10 @@ def run(
     fc_targets: int = typer.Option(10, help="Feature collision: number of target images."),
     fc_poisons: int = typer.Option(50, help="Feature collision: poisons per target."),
     seed: int = typer.Option(0),
-    threads: int = typer.Option(1, help="torch CPU threads."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
+    threads: int = THREADS,
+    as_json: bool = JSON,
 ) -> None:
     """Train victims on poisoned MNIST and print the effect of each attack."""
-    import torch
-
-    from trust_core.poisoning.lab import format_table
-    from trust_core.poisoning.lab import run as run_lab
-
-    torch.set_num_threads(threads)
-    try:
-        result = run_lab(attacks=attack, train_limit=train_limit, test_limit=test_limit, eps_values=eps,
-                         flip_rates=flip_rate, width=width, epochs=epochs, steps=steps, fc_targets=fc_targets,
-                         fc_poisons=fc_poisons, seed=seed)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+    run_lab("trust_core.poisoning.lab", threads=threads, as_json=as_json, attacks=attack, train_limit=train_limit,
+            test_limit=test_limit, eps_values=eps, flip_rates=flip_rate, width=width, epochs=epochs, steps=steps,
+            fc_targets=fc_targets, fc_poisons=fc_poisons, seed=seed)
