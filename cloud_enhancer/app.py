@@ -59,17 +59,18 @@ def create_app(
         raise ValueError("the service needs at least one non-empty token")
     state: dict[str, Any] = {"enhancer": None, "batcher": None}
 
-    def run_batch(items: list[tuple[np.ndarray, float]]) -> list[np.ndarray]:
+    def run_batch(items: list[tuple[np.ndarray, float]]) -> list[bytes]:
+        """One forward pass for every queued signal; each answer encoded here, in the worker thread, off the loop."""
         counts = [values.shape[0] for values, _ in items]
         signals = np.concatenate([values for values, _ in items])
         eps = np.concatenate([np.full(n, e, dtype=np.float32) for n, (_, e) in zip(counts, items, strict=True)])
         filters = state["enhancer"].filters(signals, eps)
-        return np.split(filters, np.cumsum(counts)[:-1])
+        return [encode_filter(f, e) for f, (_, e) in zip(np.split(filters, np.cumsum(counts)[:-1]), items, strict=True)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         state["enhancer"] = enhancer() if callable(enhancer) and not isinstance(enhancer, Enhancer) else enhancer
-        batcher: MicroBatcher[tuple[np.ndarray, float], np.ndarray] = MicroBatcher(run_batch, max_batch=max_batch, max_wait=max_wait)
+        batcher: MicroBatcher[tuple[np.ndarray, float], bytes] = MicroBatcher(run_batch, max_batch=max_batch, max_wait=max_wait)
         await batcher.start()
         state["batcher"] = app.state.batcher = batcher
         yield
@@ -110,10 +111,9 @@ def create_app(
             raise HTTPException(400, f"malformed signal: {exc}") from None
         try:
             check_shape(message.values)
-            filters = await state["batcher"].submit((message.values, message.eps))
+            payload = await state["batcher"].submit((message.values, message.eps))
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        payload = encode_filter(filters, message.eps)
         return Response(payload, media_type=wire.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
     return app

@@ -91,7 +91,7 @@ def encode(values: np.ndarray, *, kind: str = "signal", method: str = "none", ep
         payload = np.packbits((values >= 0).reshape(-1)).tobytes()
     else:
         levels = np.clip(np.rint(values.astype(np.float64) / eps * 127), -127, 127).astype(np.int8).tobytes()
-        payload = zlib.compress(levels, 9) if encoding == "int8-deflate" else levels
+        payload = zlib.compress(levels, 6) if encoding == "int8-deflate" else levels
     header = HEADER.pack(MAGIC, VERSION, KINDS.index(kind), METHOD_CODES.index(method), ENCODINGS.index(encoding),
                          eps, n, values.shape[1], values.shape[2], values.shape[3], int(geometry is not None), len(payload))
     return header + geo + payload
