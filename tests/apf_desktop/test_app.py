@@ -23,7 +23,6 @@ from apf_desktop.app import settings
 from apf_desktop.app.main_window import MainWindow
 from apf_desktop.app.report import CONDITIONS
 
-LFW = Path(__file__).resolve().parents[3] / "shared" / "data" / "lfw" / "images"
 TOKEN = "desktop-test-token"
 SLOW_MS = 240_000
 
@@ -62,8 +61,15 @@ def window(qtbot, tmp_path, enhancer) -> MainWindow:
 
 
 def lfw(folder: Path, *names: str) -> list[Path]:
+    """Copies of LFW photos (found by the data-root rule: $APF_DATA, ../shared/data, ...)."""
+    from trust_core.data import LFW, DataMissingError
+
+    try:
+        source = LFW()
+    except DataMissingError as exc:
+        pytest.skip(f"LFW is not available: {exc}")
     folder.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(LFW / f"{name}_0001.jpg", folder / f"{name}.jpg")) for name in names]
+    return [Path(shutil.copy(source.path(name, 1), folder / f"{name}.jpg")) for name in names]
 
 
 def add(qtbot, window: MainWindow, paths: list[Path], count: int) -> None:
