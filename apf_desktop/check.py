@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trust_core.faces.align import Face, central_face, detect
+from trust_core.faces.align import Face
 from trust_core.faces.sharing import scaled, shared_copy
 
 #: recognizers the check uses when they can be loaded here, strongest first.
@@ -77,19 +77,16 @@ class ProtectionCheck:
                 self._recognizers = loaded
             return self._recognizers
 
-    def reference_embeddings(self, photos: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        """Per recognizer, the normalised mean embedding of the central face of each reference photo."""
+    def reference_embeddings(self, references: Sequence[tuple[np.ndarray, Face]]) -> dict[str, np.ndarray]:
+        """Per recognizer, the normalised mean embedding of the reference faces ((photo, face) pairs)."""
         import torch
 
-        found = detect(list(photos))
-        faces = [(photo, central_face(f, photo.shape)) for photo, f in zip(photos, found, strict=True)]
-        faces = [(photo, face) for photo, face in faces if face is not None]
-        if not faces:
-            raise ValueError("no face found in the reference photos")
+        if not references:
+            raise ValueError("no reference faces")
         out = {}
         for rec in self.recognizers:
             with torch.no_grad():
-                emb = torch.cat([rec.embed(rec.align(photo, [face]).crops) for photo, face in faces]).mean(0)
+                emb = torch.cat([rec.embed(rec.align(photo, [face]).crops) for photo, face in references]).mean(0)
             out[rec.name] = (emb / emb.norm().clamp_min(1e-12)).numpy()
         return out
 

@@ -168,13 +168,15 @@ class Cloaker:
                         photos.append(load_image(path))
                     except FaceImageError as exc:
                         raise CloakError(f"reference photo {exc}") from None
-                crops = []
+                faces = []
                 for photo, found in zip(photos, detect(photos) if photos else [], strict=True):
                     face = central_face(found, photo.shape)
                     if face is None:
                         raise CloakError("no face found in a reference photo")
-                    crops.append(probe_view(align_faces(photo, [face], size=CROP_SIZE, method="box").crops.numpy())[0])
-                embeddings = self.checker.reference_embeddings(photos) if photos and self.settings.check else {}
+                    faces.append((photo, face))
+                crops = [probe_view(align_faces(photo, [face], size=CROP_SIZE, method="box").crops.numpy())[0]
+                         for photo, face in faces]
+                embeddings = self.checker.reference_embeddings(faces) if faces and self.settings.check else {}
                 self._references = (crops, embeddings)
             return self._references
 

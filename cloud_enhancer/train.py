@@ -138,7 +138,8 @@ def build_faces(rows: list[tuple[Path, str]], *, progress: bool = True, chunk: i
 
 
 def sharing(x, *, generator):  # noqa: ANN001, ANN201 - torch tensors
-    """A random sharing pipeline for the batch: none, JPEG q∈[50, 90], 0.5× resize or blur, then input diversity."""
+    """A random sharing pipeline for the batch: none, JPEG q∈[50, 90], 0.5× resize, blur, or 0.5× resize then JPEG
+    q75; then input diversity."""
     import torch
 
     from trust_core.attacks.diversity import input_diversity

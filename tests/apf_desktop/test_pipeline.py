@@ -184,3 +184,16 @@ def test_folders_expand_to_their_photos_without_earlier_outputs(tmp_path):  # no
     for name in ("b.jpg", "a.PNG", "a-cloaked.png", "notes.txt"):
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in photo_files([tmp_path])] == ["a.PNG", "b.jpg"]
+
+
+def test_reference_photos_set_the_signal_reference_and_are_checked_against(enhancer, lfw_photo, tmp_path):  # noqa: ANN001
+    from trust_core.data import LFW
+
+    reference = LFW().path("Abel_Pacheco", 4)
+    cloaker = Cloaker(CloakSettings(method="fgsm", check=True, references=(reference,)), enhancer=enhancer)
+    crops, embeddings = cloaker.references()
+    assert len(crops) == 1 and crops[0].shape == (3, 112, 112) and {"facenet-casia", "probe"} <= set(embeddings)
+    checks = cloaker.cloak_file(lfw_photo, out_dir=tmp_path).faces[0].checks
+    against = {(c["recognizer"], c["against"]): c["similarity"] for c in checks if c["condition"] == "saved"}
+    # the same person in another photo: further than the photo itself, still above FaceNet-CASIA's threshold
+    assert 0.4088 < against["facenet-casia", "references"] < against["facenet-casia", "original"]
