@@ -95,7 +95,33 @@ class BlendTrigger:
         return (1 - self.alpha) * images + self.alpha * self._pattern(images)
 
 
-Trigger = PatchTrigger | BlendTrigger
+class CornerTrigger:
+    """``patch`` in all four corners, ``margin`` pixels in — the four-corner trigger of Turner et al. (2019).
+
+    The default is a solid white 3×3 square (full amplitude): on MNIST at 50% of the target class and PGD ε 0.3 it
+    gives ≈ 92% attack success where the paper's 3×3 checkerboard gives ≈ 51% and one corner ≈ 6%.
+    """
+
+    def __init__(self, patch: torch.Tensor | None = None, *, margin: int = 1) -> None:
+        if patch is None:
+            patch = torch.ones(1, 3, 3)
+        PatchTrigger(patch)  # validate the patch
+        self.patch, self.margin = patch.float(), margin
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        _check_images(images)
+        _, h, w = self.patch.shape
+        height, width = images.shape[-2:]
+        if 2 * (h + self.margin) > height or 2 * (w + self.margin) > width:
+            raise ValueError(f"four {h}x{w} corner triggers do not fit in {height}x{width} images")
+        far_row, far_col = height - h - self.margin, width - w - self.margin
+        out = images
+        for loc in ((self.margin, self.margin), (self.margin, far_col), (far_row, self.margin), (far_row, far_col)):
+            out = PatchTrigger(self.patch, location=loc)(out)
+        return out
+
+
+Trigger = PatchTrigger | BlendTrigger | CornerTrigger
 
 
 class Backdoor:
@@ -173,12 +199,16 @@ class LabelConsistent(Backdoor):
     """Label-consistent backdoor (Turner et al., 2019): target-class images only, labels kept.
 
     Each chosen image is pushed away from its (correct) label by L∞ PGD on ``surrogate`` within ``eps`` and then
-    stamped with ``trigger``; ``rate`` is a share of the whole training set, so it is at most the target-class share.
+    stamped with ``trigger`` (default :class:`CornerTrigger`); ``rate`` is a share of the whole training set, so it is
+    at most the target-class share. The perturbation is what makes it work (MNIST, 50% of the target class, width-16
+    CNN): on 5k images the solid corners give 17% attack success at ε = 0 and 70% at ε = 0.3; on 10k the
+    checkerboard corners give 5% at ε = 0 and 51% at ε = 0.3. A PGD-trained surrogate barely moves MNIST digits at
+    ε = 0.3 (13% of the poisons become hard for it) and gives ≈ 6%, so the surrogate is a plainly trained model.
     """
 
     def __init__(self, surrogate: nn.Module, *, target: int, rate: float, trigger: Trigger | None = None,
                  eps: float = 0.3, steps: int = 10, num_classes: int = 10, seed: int = 0) -> None:
-        super().__init__(trigger or PatchTrigger(), target=target, rate=rate, num_classes=num_classes, seed=seed)
+        super().__init__(trigger or CornerTrigger(), target=target, rate=rate, num_classes=num_classes, seed=seed)
         self.perturb = PGD(surrogate, eps=eps, alpha=2.5 * eps / steps, steps=steps, seed=seed)
 
     def candidates(self, labels: torch.Tensor) -> torch.Tensor:

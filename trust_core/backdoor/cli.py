@@ -28,3 +28,19 @@ def run(
     run_lab("trust_core.backdoor.lab", threads=threads, as_json=as_json, attack=attack, defenses=defense, target=target,
             rate=rate, train_limit=train_limit, test_limit=test_limit, epochs=epochs, width=width, nc_steps=nc_steps,
             seed=seed)
+
+
+@app.command()
+def faces(
+    target: int = typer.Option(0, help="Target identity (0..39)."),
+    rate: float = typer.Option(0.1, help="Poisoned share of the 280 training faces."),
+    trigger: int = typer.Option(6, help="Side of the white square trigger, in pixels of the 56x46 faces."),
+    epochs: int = typer.Option(40),
+    nc_steps: int = typer.Option(100, help="Neural Cleanse optimisation steps per label."),
+    seed: int = typer.Option(0),
+    threads: int = THREADS,
+    as_json: bool = JSON,
+) -> None:
+    """The face case: BadNets on an AT&T 40-person CNN against Neural Cleanse, fine-pruning and data inspection."""
+    run_lab("trust_core.backdoor.faces", threads=threads, as_json=as_json, target=target, rate=rate, trigger=trigger,
+            epochs=epochs, nc_steps=nc_steps, seed=seed)

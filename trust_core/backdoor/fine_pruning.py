@@ -1,9 +1,16 @@
 """Fine-pruning — Liu, Dolan-Gavitt & Garg, "Fine-Pruning: defending against backdooring attacks on deep neural
 networks", RAID 2018.
 
-Prune the channels of the last convolutional layer in increasing order of their mean activation on clean data
+Prune the neurons of the last convolutional layer in increasing order of their mean activation on clean data
 (backdoor neurons lie dormant on clean inputs), then fine-tune on clean data. :func:`pruning_curve` gives the
 trade-off: clean accuracy and attack success against the pruned share.
+
+``granularity`` says what a neuron is. ``"channel"`` (a whole feature map, as the paper prunes) fails against a
+patch trigger on MNIST: a conv channel is translation-equivariant, so the stroke detectors that fire on the white
+patch are busy on clean digits and are pruned last; the backdoor lives in the dense weights that read the
+trigger's position. ``"unit"`` prunes single (channel, row, column) activations of the layer: the border
+positions the trigger sits on are dormant on clean digits, so they go first, and with them the backdoor. Fine-tuning
+cannot do that part alone: those positions are zero on clean data, so their readout weights get no gradient.
 """
 from __future__ import annotations
 
@@ -13,39 +20,60 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils import prune
 
 from trust_core.backdoor.features import capture
 from trust_core.models.train_mnist import fit
 
+GRANULARITIES = ("channel", "unit")
 
-def last_conv_index(model: nn.Module) -> int:
-    """Position of the last ``nn.Conv2d`` in ``model.modules()`` (stable across deep copies)."""
-    convs = [i for i, m in enumerate(model.modules()) if isinstance(m, nn.Conv2d)]
-    if not convs:
+
+class MaskedConv(nn.Module):
+    """``conv(x) * mask``: a conv layer with pruned output neurons (``mask`` (C, 1, 1) or (C, H, W), a buffer)."""
+
+    def __init__(self, conv: nn.Conv2d, mask: torch.Tensor) -> None:
+        super().__init__()
+        self.conv = conv
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) * self.mask
+
+
+def last_conv_name(model: nn.Module) -> str:
+    """Qualified name of the model's last ``nn.Conv2d`` (stable across deep copies)."""
+    names = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    if not names:
         raise ValueError("model has no nn.Conv2d layer to prune")
-    return convs[-1]
+    return names[-1]
 
 
-def channel_activity(model: nn.Module, images: torch.Tensor, *, batch: int = 1000) -> torch.Tensor:
-    """Mean rectified activation of each channel of the last conv layer on ``images``."""
-    conv = list(model.modules())[last_conv_index(model)]
-    sums = capture(model, conv, images, lambda _inputs, out: out.clamp_min(0).mean((2, 3)).sum(0), batch=batch)
+def _check(granularity: str) -> None:
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"unknown granularity {granularity!r}; choose from {', '.join(GRANULARITIES)}")
+
+
+def activity(model: nn.Module, images: torch.Tensor, *, granularity: str = "unit", batch: int = 1000) -> torch.Tensor:
+    """Mean rectified activation of each neuron of the last conv layer on ``images``: (C,) or (C, H, W)."""
+    _check(granularity)
+    conv = model.get_submodule(last_conv_name(model))
+    dims = (0, 2, 3) if granularity == "channel" else (0,)
+    sums = capture(model, conv, images, lambda _inputs, out: out.clamp_min(0).sum(dims), batch=batch)
     return torch.stack(sums).sum(0) / len(images)
 
 
-def pruned(model: nn.Module, order: torch.Tensor, fraction: float) -> nn.Module:
-    """A copy of ``model`` with the first ``fraction`` of channels in ``order`` of its last conv layer pruned
-    (a persistent ``torch.nn.utils.prune`` mask, kept through fine-tuning)."""
+def pruned(model: nn.Module, activity_map: torch.Tensor, fraction: float) -> nn.Module:
+    """A copy of ``model`` whose last conv layer has its ``fraction`` least active neurons (by ``activity_map``,
+    from :func:`activity`) masked out; the mask stays through fine-tuning."""
     if not 0 <= fraction <= 1:
         raise ValueError(f"prune fraction must lie in [0, 1], got {fraction}")
     clone = copy.deepcopy(model)
-    conv = list(clone.modules())[last_conv_index(clone)]
-    keep = torch.ones(conv.out_channels)
-    keep[order[: round(fraction * conv.out_channels)]] = 0
-    prune.custom_from_mask(conv, "weight", keep.view(-1, 1, 1, 1).expand_as(conv.weight))
-    if conv.bias is not None:
-        prune.custom_from_mask(conv, "bias", keep)
+    name = last_conv_name(clone)
+    mask = torch.ones(activity_map.numel())
+    mask[activity_map.flatten().argsort()[: round(fraction * activity_map.numel())]] = 0
+    shape = activity_map.shape if activity_map.ndim == 3 else (-1, 1, 1)
+    parent, _, child = name.rpartition(".")
+    holder = clone.get_submodule(parent) if parent else clone
+    setattr(holder, child, MaskedConv(getattr(holder, child), mask.view(shape)))
     return clone
 
 
@@ -59,19 +87,15 @@ class PruneStep:
 
 
 def pruning_curve(model: nn.Module, clean_images: torch.Tensor, *, clean_accuracy: Callable[[nn.Module], float],
-                  attack_success: Callable[[nn.Module], float],
-                  fractions: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9)) -> list[PruneStep]:
-    """Clean accuracy and attack success after pruning each share of the dormant-first channel order."""
-    order = channel_activity(model, clean_images).argsort()
-    steps = []
-    for fraction in fractions:
-        candidate = pruned(model, order, fraction)
-        steps.append(PruneStep(fraction, clean_accuracy(candidate), attack_success(candidate)))
-    return steps
+                  attack_success: Callable[[nn.Module], float], granularity: str = "unit",
+                  fractions: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9)) -> list[PruneStep]:
+    """Clean accuracy and attack success after pruning each share of the dormant-first order (no fine-tuning)."""
+    act = activity(model, clean_images, granularity=granularity)
+    return [PruneStep(f, clean_accuracy(m), attack_success(m)) for f in fractions for m in [pruned(model, act, f)]]
 
 
-def fine_prune(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, fraction: float, epochs: int = 1,
-               lr: float = 5e-4, seed: int = 0) -> nn.Module:
+def fine_prune(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, fraction: float,
+               granularity: str = "unit", epochs: int = 1, lr: float = 2e-4, seed: int = 0) -> nn.Module:
     """Prune ``fraction`` of the last conv layer (dormant first) and fine-tune the copy on clean data."""
-    order = channel_activity(model, images).argsort()
-    return fit(pruned(model, order, fraction), images, labels, epochs=epochs, lr=lr, seed=seed)
+    act = activity(model, images, granularity=granularity)
+    return fit(pruned(model, act, fraction), images, labels, epochs=epochs, lr=lr, seed=seed)

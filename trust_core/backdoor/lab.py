@@ -5,7 +5,8 @@ MNIST test set (or its first ``test_limit`` images).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
@@ -73,9 +74,11 @@ def run(*, attack: str = "badnets", defenses: Sequence[str] = DEFENSES, target: 
                 "attack_success": backdoor.success_rate(net, x_test, y_test), **extra}
 
     rows = [row("clean (no attack)", clean), row(f"{attack} {rate:g}", model)]
+    share = float(data.poisoned.sum() / (data.labels == target).sum())  # poisons per target-class training image
     result: dict[str, Any] = {"config": {"attack": attack, "target": target, "rate": rate, "train": len(x),
                                          "test": len(x_test), "epochs": epochs, "width": width, "seed": seed,
-                                         "poisoned": int(data.poisoned.sum())}, "rows": rows}
+                                         "poisoned": int(data.poisoned.sum()),
+                                         "target_class_share": round(share, 4)}, "rows": rows}
     if "neural-cleanse" in defenses:
         report = neural_cleanse(model, x_def[:1000], num_classes=10, steps=nc_steps, seed=seed)
         result["neural_cleanse"] = {"norms": [round(n, 2) for n in report.norms.tolist()],
@@ -84,28 +87,33 @@ def run(*, attack: str = "badnets", defenses: Sequence[str] = DEFENSES, target: 
         if report.flagged:
             fixed = unlearn(model, x_def, y_def, [report.triggers[i] for i in report.flagged], seed=seed)
             rows.append(row("neural-cleanse unlearning", fixed, flagged=report.flagged))
-    for name in ("activation-clustering", "spectral"):
-        if name in defenses:
-            # activation clustering on the last hidden layer (as in the paper); spectral signatures on the flattened
-            # conv features, where this small CNN separates the poisons more clearly
-            if name == "activation-clustering":
-                suspect = activation_clustering(layer_inputs(model, data.images), data.labels, seed=seed)
-            else:
-                features = layer_inputs(model, data.images, layer=model.classifier[1])
-                suspect = spectral_signatures(features, data.labels, expected_rate=max(rate, 1e-3))
-            retrained = train(data.images[~suspect], data.labels[~suspect])
-            rows.append(row(f"{name} + retrain", retrained, **_detection(suspect, data)))
+    detectors: list[tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = []
+    if "activation-clustering" in defenses:
+        detectors.append(("activation-clustering", partial(activation_clustering, seed=seed)))
+    if "spectral" in defenses:
+        detectors += [(f"spectral ({kind})", partial(spectral_signatures, expected_rate=max(rate, 1e-3), whiten=whiten))
+                      for kind, whiten in (("Tran", False), ("whitened", True))]
+    features = layer_inputs(model, data.images) if detectors else None  # the last hidden layer, as in both papers
+    for name, detect in detectors:
+        suspect = detect(features, data.labels)
+        retrained = train(data.images[~suspect], data.labels[~suspect])
+        rows.append(row(f"{name} + retrain", retrained, **_detection(suspect, data)))
     if "fine-pruning" in defenses:
-        curve = pruning_curve(model, x_def, clean_accuracy=lambda m: evaluate(m, x_test, y_test),
-                              attack_success=lambda m: backdoor.success_rate(m, x_test, y_test))
-        result["fine_pruning_curve"] = [vars(step) for step in curve]
-        rows.append(row("fine-pruning 0.8 + fine-tune", fine_prune(model, x_def, y_def, fraction=0.8, seed=seed)))
+        result["fine_pruning_curve"] = {}
+        for granularity, fraction in (("channel", 0.8), ("unit", 0.4)):
+            curve = pruning_curve(model, x_def, granularity=granularity,
+                                  clean_accuracy=lambda m: evaluate(m, x_test, y_test),
+                                  attack_success=lambda m: backdoor.success_rate(m, x_test, y_test))
+            result["fine_pruning_curve"][granularity] = [vars(step) for step in curve]
+            tuned = fine_prune(model, x_def, y_def, fraction=fraction, granularity=granularity, seed=seed)
+            rows.append(row(f"fine-pruning {granularity} {fraction:g} + tune", tuned))
     return result
 
 
 def format_table(result: dict[str, Any]) -> str:
     """The rows as an aligned text table, then the Neural Cleanse indices and the fine-pruning curve."""
-    lines = [f"{'model':32} {'clean acc':>9} {'ASR':>7} {'recall':>7} {'precision':>9}"]
+    header = f"{'model':32} {'clean acc':>9} {'ASR':>7} {'recall':>7} {'precision':>9}"
+    lines = [f"config: {result['config']}", header]
     for r in result["rows"]:
         recall = f"{r['recall']:.3f}" if "recall" in r else "-"
         precision = f"{r['precision']:.3f}" if "precision" in r else "-"
@@ -113,6 +121,8 @@ def format_table(result: dict[str, Any]) -> str:
     if "neural_cleanse" in result:
         nc = result["neural_cleanse"]
         lines.append(f"neural cleanse: mask L1 {nc['norms']}, anomaly index {nc['anomaly_index']}, flagged {nc['flagged']}")
-    for step in result.get("fine_pruning_curve", []):
-        lines.append(f"pruned {step['fraction']:.1f}: clean acc {step['clean_accuracy']:.4f}, ASR {step['attack_success']:.4f}")
+    for granularity, curve in result.get("fine_pruning_curve", {}).items():
+        lines.append(f"pruning curve ({granularity}s of the last conv layer, no fine-tuning):")
+        lines.extend(f"  pruned {p['fraction']:.1f}: clean acc {p['clean_accuracy']:.4f}, "
+                     f"ASR {p['attack_success']:.4f}" for p in curve)
     return "\n".join(lines)

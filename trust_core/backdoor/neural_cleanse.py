@@ -99,9 +99,9 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
 
 
 def neural_cleanse(model: nn.Module, images: torch.Tensor, *, num_classes: int, threshold: float = 2.0,
-                   steps: int = 150, cost: float = 3e-2, seed: int = 0) -> CleanseReport:
+                   steps: int = 150, cost: float = 3e-2, batch: int = 32, seed: int = 0) -> CleanseReport:
     """Reverse a trigger for every label on clean ``images`` and flag labels with anomaly index > ``threshold``."""
-    triggers = reverse_triggers(model, images, list(range(num_classes)), steps=steps, cost=cost, seed=seed)
+    triggers = reverse_triggers(model, images, list(range(num_classes)), steps=steps, cost=cost, batch=batch, seed=seed)
     index = anomaly_index(torch.tensor([t.norm for t in triggers]))
     return CleanseReport(triggers, index, [i for i in range(num_classes) if index[i] > threshold])
 

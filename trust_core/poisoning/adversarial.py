@@ -26,6 +26,14 @@ def adversarial_poison(surrogate: nn.Module, images: torch.Tensor, labels: torch
     ``targeted`` (the stronger variant in Fowl et al.) pushes each image toward class ``(y + 1) mod num_classes``;
     otherwise it maximises the surrogate's loss on the true label (error-maximising noise).
     """
+    if not 0 < eps <= 1:
+        raise ValueError(f"eps must lie in (0, 1] (images are in [0, 1]), got {eps!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if images.ndim != 4 or labels.shape != images.shape[:1]:
+        raise ValueError(f"need images (N, C, H, W) and N labels, got {tuple(images.shape)} and {tuple(labels.shape)}")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"unknown label: labels must lie in 0..{num_classes - 1}")
     attack = PGD(surrogate, eps=eps, alpha=2.5 * eps / steps, steps=steps, targeted=targeted, seed=seed)
     goal = (labels + 1) % num_classes if targeted else labels
     return torch.cat([attack(images[i : i + batch], goal[i : i + batch]) for i in range(0, len(images), batch)])

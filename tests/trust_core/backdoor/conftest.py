@@ -47,15 +47,5 @@ def badnets_1pct(train_10k):
 
 
 @pytest.fixture(scope="session")
-def badnets_5pct(train_10k):
-    """BadNets at 5% (the poison share the data-inspection defenses are measured at)."""
-    from trust_core.backdoor.attacks import BadNets
-
-    attack = BadNets(target=0, rate=0.05)
-    data = attack.poison(*train_10k)
-    return attack, data, _train(data.images, data.labels)
-
-
-@pytest.fixture(scope="session")
 def train_model():
     return _train

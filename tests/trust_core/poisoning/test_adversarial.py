@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from trust_core.models.mnist import MnistCNN
@@ -19,3 +20,13 @@ def test_adversarial_poisons_open_a_generalisation_gap(mnist_train_slice, mnist_
     attacked = gap_row(train(poisoned), (poisoned, y), mnist_test_slice, data="poisoned", eps=0.3)
     assert clean.test_error <= 0.15 and attacked.train_error <= 0.05
     assert attacked.test_error >= clean.test_error + 0.25 and attacked.gap >= 0.25
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(eps=0.0), "eps"), (dict(eps=1.5), "eps"), (dict(eps=0.1, steps=0), "steps"),
+    (dict(eps=0.1, labels=torch.tensor([0, 10])), "unknown label"), (dict(eps=0.1, labels=torch.tensor([0])), "labels"),
+])
+def test_bad_poisoning_configuration_is_rejected(kwargs, message):
+    labels = kwargs.pop("labels", torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=message):
+        adversarial_poison(torch.nn.Flatten(), torch.rand(2, 1, 28, 28), labels, **kwargs)
