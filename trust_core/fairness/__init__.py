@@ -2,6 +2,7 @@
 
 AEDA — adversarial-example-based data augmentation (Zhang & Sang, "Towards Accuracy-Fairness Paradox",
 ACM MM 2020): adversarial examples that flip a bias attribute rebalance the training data.
+:mod:`~trust_core.fairness.fewshot` is the paper's few-shot pilot (adversarial pseudo-samples for rare digits).
 Only the metrics are imported here; the torch parts live in their own modules.
 """
 from trust_core.fairness.metrics import (

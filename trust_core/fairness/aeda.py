@@ -10,6 +10,8 @@ is seen across bias groups. Three forms:
   every batch is augmented with examples generated against the current bias head;
 * :func:`aeda_robust` — :func:`aeda_online` whose bias head is also adversarially trained (PGD, Madry et al.),
   so its adversarial examples change the bias attribute itself rather than exploiting non-robust features.
+
+Flips and the bias head's adversarial training use the L∞ or the L2 ball (``norm``).
 """
 from __future__ import annotations
 
@@ -29,48 +31,50 @@ def flipped_bias(b: torch.Tensor, n_bias: int, *, generator: torch.Generator | N
     return (b + torch.randint(1, n_bias, b.shape, generator=generator)) % n_bias
 
 
-def flip_attack(net: DebiasNet, *, eps: float, steps: int, seed: int = 0) -> PGD:
-    """Targeted L∞ PGD on the bias head (labels are the flipped bias labels); one step spends all of ``eps``,
-    more steps are ``eps / 4`` each.
+def flip_attack(net: DebiasNet, *, eps: float, steps: int, norm: str = "linf", seed: int = 0) -> PGD:
+    """Targeted PGD on the bias head (labels are the flipped bias labels); one step spends all of ``eps``.
 
-    Steps of ``eps / 4`` rather than Madry's ``2.5 eps / steps``: the large budgets that recolour a C-MNIST
-    background make bigger sign steps overshoot and oscillate (measured flip success 4% vs 65%).
+    L∞: more steps are ``eps / 4`` each rather than Madry's ``2.5 eps / steps`` (the large budgets that recolour
+    a C-MNIST background make bigger sign steps overshoot; measured flip success 4% vs 65%). L2 keeps the
+    gradient's magnitudes, so pixels the bias head barely uses (the digit strokes) move little; steps are
+    ``2.5 eps / steps``.
     """
-    return PGD(net.bias_logits, eps=eps, alpha=eps if steps == 1 else eps / 4, steps=steps, targeted=True, seed=seed)
+    alpha = eps if steps == 1 else (eps / 4 if norm == "linf" else 2.5 * eps / steps)
+    return PGD(net.bias_logits, eps=eps, alpha=alpha, steps=steps, norm=norm, targeted=True, seed=seed)
 
 
 def _bias_loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
     return F.cross_entropy(net.bias_logits(x), b)
 
 
-def augment_with_flips(data: BiasedData, bias_net: DebiasNet, *, eps: float, attack_steps: int, seed: int = 0,
-                       batch: int = 500) -> Split:
+def augment_with_flips(data: BiasedData, bias_net: DebiasNet, *, eps: float, attack_steps: int, norm: str = "linf",
+                       seed: int = 0, batch: int = 500) -> Split:
     """The training split plus one bias-flipped adversarial copy of every image (target label kept)."""
     gen = torch.Generator().manual_seed(seed)
     targets = flipped_bias(data.train.b, data.n_bias, generator=gen)
-    attack = flip_attack(bias_net, eps=eps, steps=attack_steps, seed=seed)
+    attack = flip_attack(bias_net, eps=eps, steps=attack_steps, norm=norm, seed=seed)
     x = data.train.x
     adv = torch.cat([attack(x[i : i + batch], targets[i : i + batch]) for i in range(0, len(x), batch)])
     return Split(torch.cat([x, adv]), torch.cat([data.train.y, data.train.y]), torch.cat([data.train.b, targets]))
 
 
 def aeda_pre(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
-             width: int = 16, eps: float = 0.3, attack_steps: int = 5) -> DebiasNet:
+             width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf") -> DebiasNet:
     """AEDA_pre: bias classifier → one-off adversarial examples → target training on the union."""
     steps = steps_for(data, epochs=epochs, batch=batch)
     bias_net = fit_debias(new_net(data, seed=seed + 1, width=width), data.train, _bias_loss,
                           steps=steps, batch=batch, lr=lr, seed=seed + 1)
-    augmented = augment_with_flips(data, bias_net, eps=eps, attack_steps=attack_steps, seed=seed)
+    augmented = augment_with_flips(data, bias_net, eps=eps, attack_steps=attack_steps, norm=norm, seed=seed)
     return fit_debias(new_net(data, seed=seed, width=width), augmented, target_loss,
                       steps=steps, batch=batch, lr=lr, seed=seed)
 
 
 def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float, width: int, eps: float,
-             attack_steps: int, robust_eps: float) -> DebiasNet:
+             attack_steps: int, norm: str, robust_eps: float) -> DebiasNet:
     net = new_net(data, seed=seed, width=width)
-    flip = flip_attack(net, eps=eps, steps=attack_steps, seed=seed)
+    flip = flip_attack(net, eps=eps, steps=attack_steps, norm=norm, seed=seed)
     robust = (PGD(net.bias_logits, eps=robust_eps, alpha=2.5 * robust_eps / attack_steps, steps=attack_steps,
-                  seed=seed + 1) if robust_eps > 0 else None)
+                  norm=norm, seed=seed + 1) if robust_eps > 0 else None)
     gen = torch.Generator().manual_seed(seed)
 
     def loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -85,16 +89,17 @@ def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float,
 
 
 def aeda_online(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
-                width: int = 16, eps: float = 0.3, attack_steps: int = 5) -> DebiasNet:
+                width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf") -> DebiasNet:
     """AEDA_online: shared features; each batch adds examples flipped against the current bias head."""
     return _coupled(data, seed=seed, epochs=epochs, batch=batch, lr=lr, width=width, eps=eps,
-                    attack_steps=attack_steps, robust_eps=0.0)
+                    attack_steps=attack_steps, norm=norm, robust_eps=0.0)
 
 
 def aeda_robust(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
-                width: int = 16, eps: float = 0.3, attack_steps: int = 5, robust_eps: float = 0.1) -> DebiasNet:
+                width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf",
+                robust_eps: float = 0.1) -> DebiasNet:
     """AEDA_robust: AEDA_online whose bias head also trains on PGD examples within ``robust_eps``."""
     if not 0 < robust_eps:
         raise ValueError(f"robust_eps must be positive, got {robust_eps}")
     return _coupled(data, seed=seed, epochs=epochs, batch=batch, lr=lr, width=width, eps=eps,
-                    attack_steps=attack_steps, robust_eps=robust_eps)
+                    attack_steps=attack_steps, norm=norm, robust_eps=robust_eps)

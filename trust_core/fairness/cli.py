@@ -14,6 +14,7 @@ app = typer.Typer(help="Debias classifiers with adversarial augmentation (AEDA) 
 class Dataset(str, Enum):
     cmnist = "cmnist"
     celeba = "celeba"
+    fewshot = "fewshot"
 
 
 def _cell(stats: dict[str, dict[str, float]], key: str) -> str:
@@ -22,7 +23,8 @@ def _cell(stats: dict[str, dict[str, float]], key: str) -> str:
 
 @app.command()
 def run(
-    dataset: Dataset = typer.Argument(..., help="cmnist (colour-biased MNIST) or celeba (CelebA-10k)."),
+    dataset: Dataset = typer.Argument(..., help="cmnist (colour-biased MNIST), celeba (CelebA-10k) or fewshot "
+                                                "(the MNIST 4-shot pilot: Original vs AEDA_robust; --method ignored)."),
     method: list[str] = typer.Option(["original", "aeda-robust"], "--method", "-m",
                                      help="Method(s): original, undersample, reweight, adv, aeda-pre, aeda-online, "
                                           "aeda-robust, or all. Repeat the option for several."),
@@ -41,6 +43,9 @@ def run(
     if unknown:
         raise typer.BadParameter(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)} or all")
     torch.set_num_threads(threads)
+    if dataset is Dataset.fewshot:
+        _fewshot(seeds, epochs, json_out)
+        return
     start = time.perf_counter()
     data = load(dataset.value)
     typer.echo(f"{data.protocol}; training {PROTOCOLS[dataset.value].train}"
@@ -64,6 +69,27 @@ def run(
         report["methods"][name] = {"runs": runs, "summary": stats, "published": published}  # type: ignore[index]
     report["seconds"] = time.perf_counter() - start
     typer.echo(f"total {report['seconds']:.0f} s on {threads} thread(s)")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2))
+
+
+def _fewshot(seeds: int, epochs: int | None, json_out: Path | None) -> None:
+    import statistics
+
+    from trust_core.fairness.experiment import PUBLISHED_FEWSHOT
+    from trust_core.fairness.fewshot import FEW, fewshot_pilot
+
+    start = time.perf_counter()
+    runs = [fewshot_pilot(seed=s, **({} if epochs is None else {"epochs": epochs})) for s in range(seeds)]
+    typer.echo("MNIST 10-way, digits 2/4/6/8 with 4 training images each, the others 500; per-digit test accuracy %")
+    report: dict[str, object] = {"dataset": "fewshot", "runs": runs}
+    for name, published in PUBLISHED_FEWSHOT.items():
+        cells = [[r[name][d] for r in runs] for d in FEW]
+        shown = "  ".join(f"{statistics.fmean(c):5.1f} ± {statistics.stdev(c) if len(c) > 1 else 0:4.1f}" for c in cells)
+        typer.echo(f"{name:12s} {shown}   published {' / '.join(f'{p:.2f}' for p in published)}")
+    report["seconds"] = time.perf_counter() - start
+    typer.echo(f"total {report['seconds']:.0f} s")
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(report, indent=2))

@@ -77,6 +77,18 @@ def test_aeda_examples_flip_the_bias_classifier_and_keep_target_labels(small_cmn
     assert success > 0.3  # the clean images carry their own colour: 0% flipped before the attack
 
 
+def test_l2_flips_flip_the_bias_classifier_within_the_ball(small_cmnist) -> None:
+    data = dataclasses.replace(small_cmnist, train=small_cmnist.train.subset(torch.arange(200)))
+    bias_net = fit_debias(new_net(small_cmnist, seed=1), small_cmnist.train, _bias_loss, steps=40)
+    aug = augment_with_flips(data, bias_net, eps=20.0, attack_steps=5, norm="l2", seed=0)
+    n = len(data.train)
+    shift = (aug.x[n:] - data.train.x).flatten(1).norm(dim=1)
+    assert (shift <= 20.0 + 1e-3).all()
+    with torch.no_grad():
+        success = (bias_net.bias_logits(aug.x[n:]).argmax(1) == aug.b[n:]).float().mean().item()
+    assert success > 0.3
+
+
 def test_cli_rejects_unknown_method() -> None:
     from trust_core.fairness.cli import app
 
