@@ -18,14 +18,31 @@ app.command("apf-table")(apf_table_command)
 def channel(
     method: str = typer.Option("fgsm", help="signal method whose payload is attacked"),
     eps: float = typer.Option(8 / 255, help="L∞ budget of the signal"),
-    faces: int = typer.Option(2000, min=64, help="public faces the attacker's inverter learns from"),
+    faces: int = typer.Option(2000, min=64, help="public faces the attacker's inverter learns from "
+                                                 "(optimisation: whose mean is the prior)"),
     minutes: float = typer.Option(10.0, help="training time of the inverter"),
     folds: int = typer.Option(1, min=1, max=10, help="LFW pairs of folds 1..N are attacked"),
     examples: Optional[Path] = typer.Option(None, help="PNG of originals and reconstructions"),
+    attack: str = typer.Option("inverter", help="inverter (a learned U-Net) or optimisation (gradient leakage "
+                                                "and MI-FACE against the payload, from the mean public face)"),
+    attacked: int = typer.Option(12, min=2, help="optimisation: genuine LFW pairs (fold 1) attacked"),
+    steps: int = typer.Option(60, min=1, help="optimisation: steps per attack"),
     json_out: Optional[Path] = typer.Option(None, "--json"),
 ) -> None:
     """Privacy of the channel: reconstruct faces from the signal alone; SSIM and dlib match rate vs chance."""
     from edge_probe.leakage import audit, public_faces, train_inverter
+
+    if attack == "optimisation":
+        from edge_probe.payload_leakage import payload_audit
+        from trust_core.extraction.report import emit
+
+        result = payload_audit(faces=attacked, steps=steps, method=method, eps=eps, prior_faces=faces)
+        emit(f"{method} payload, {result['faces']} LFW faces, {steps} steps", result["rows"], as_json=False)
+        if json_out:
+            json_out.write_text(json.dumps(result, indent=2) + "\n")
+        return
+    if attack != "inverter":
+        raise typer.BadParameter(f"attack must be inverter or optimisation, got {attack!r}")
 
     signals, views = public_faces(faces, method=method, eps=eps)
     inverter, history = train_inverter(signals, views, minutes=minutes)

@@ -101,24 +101,16 @@ def _chip_embeddings(dlib, faces: np.ndarray):  # noqa: ANN001, ANN202
     return torch.cat(out)
 
 
-def audit(inverter: Inverter, *, method: str, eps: float, folds: int = 1, progress: bool = True,
-          examples: Path | None = None, lfw=None) -> dict:  # noqa: ANN001 - trust_core.data.LFW
-    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its signal; SSIM and dlib match
-    rates; ``examples``: a PNG of the first eight originals (top) and reconstructions (bottom)."""
-    from skimage.metrics import structural_similarity
-
+def pair_views(pairs: list, dlib, *, progress: bool = True) -> tuple[np.ndarray, list, dict]:  # noqa: ANN001
+    """The probe's (N, 3, 112, 112) views of the first photos of ``pairs`` (FaceNet-CASIA's box crop, the APF crop),
+    the pairs kept (both photos found) and dlib's embeddings of the second photos (path -> embedding)."""
     from edge_probe.crops import probe_view
-    from edge_probe.model import load_probe
-    from edge_probe.signal import compute_signal
-    from trust_core.data import LFW
     from trust_core.faces.align import central_face, detect_files
     from trust_core.faces.evaluate import embed_files, lfw_fallback_face
     from trust_core.faces.io import load_image
     from trust_core.faces.recognizers import get_recognizer
 
-    dlib, probe = get_recognizer("dlib"), load_probe()
     facenet = get_recognizer("facenet-casia")  # its box crop is the APF crop
-    pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds]
     seconds = embed_files(dlib, [p.second for p in pairs], fallback=True, progress=progress)
     found = detect_files(sorted({p.first for p in pairs}))
     views, kept = [], []
@@ -129,22 +121,49 @@ def audit(inverter: Inverter, *, method: str, eps: float, folds: int = 1, progre
         face = central_face(found[pair.first], image.shape) or lfw_fallback_face(image.shape)
         views.append(probe_view(facenet.align(image, [face]).crops.numpy())[0])
         kept.append(pair)
-    views_arr = np.stack(views).astype(np.float32)
+    return np.stack(views).astype(np.float32), kept, seconds.embeddings
+
+
+def dlib_matches(dlib, faces: np.ndarray, targets: torch.Tensor) -> np.ndarray:  # noqa: ANN001
+    """(len(faces), len(targets)) booleans: dlib's decision that face view i and target embedding j are one person."""
+    embeddings = _chip_embeddings(dlib, faces)
+    return (dlib.similarity(embeddings[:, None], targets[None]) >= dlib.threshold).numpy()
+
+
+def ssim_views(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """SSIM of each (3, H, W) view of ``a`` to the same-index view of ``b`` (images in [0, 1])."""
+    from skimage.metrics import structural_similarity
+
+    return [float(structural_similarity(u.transpose(1, 2, 0), v.transpose(1, 2, 0), channel_axis=2, data_range=1.0))
+            for u, v in zip(a, b, strict=True)]
+
+
+def audit(inverter: Inverter, *, method: str, eps: float, folds: int = 1, progress: bool = True,
+          examples: Path | None = None, lfw=None) -> dict:  # noqa: ANN001 - trust_core.data.LFW
+    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its signal; SSIM and dlib match
+    rates; ``examples``: a PNG of the first eight originals (top) and reconstructions (bottom)."""
+    from edge_probe.model import load_probe
+    from edge_probe.signal import compute_signal
+    from trust_core.data import LFW
+    from trust_core.faces.recognizers import get_recognizer
+
+    dlib, probe = get_recognizer("dlib"), load_probe()
+    pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds]
+    views_arr, kept, seconds = pair_views(pairs, dlib, progress=progress)
     with torch.no_grad():
         signals = np.concatenate([compute_signal(probe, views_arr[i:i + 64], method=method, eps=eps).numpy()
                                   for i in range(0, len(views_arr), 64)]) / eps
         recon = torch.cat([inverter(torch.from_numpy(signals[i:i + 64])) for i in range(0, len(signals), 64)]).numpy()
     if examples is not None:
         save_examples(recon[:8], views_arr[:8], examples)
-    ssim = [structural_similarity(a.transpose(1, 2, 0), b.transpose(1, 2, 0), channel_axis=2, data_range=1.0)
-            for a, b in zip(views_arr, recon, strict=True)]
-    targets = torch.stack([seconds.embeddings[p.second] for p in kept])
+    targets = torch.stack([seconds[p.second] for p in kept])
     same = np.array([p.same for p in kept])
     rates = {}
     for name, faces in (("reconstruction", recon), ("true_crop", views_arr)):
-        matched = (dlib.similarity(_chip_embeddings(dlib, faces), targets) >= dlib.threshold).numpy()
+        matched = dlib_matches(dlib, faces, targets).diagonal()
         rates[name] = {"genuine_matched": float(matched[same].mean()), "impostor_matched": float(matched[~same].mean())}
-    return {"method": method, "eps": eps, "pairs": len(kept), "ssim_reconstruction": float(np.mean(ssim)),
+    return {"method": method, "eps": eps, "pairs": len(kept),
+            "ssim_reconstruction": float(np.mean(ssim_views(views_arr, recon))),
             "dlib": rates, "dlib_threshold": dlib.threshold}
 
 

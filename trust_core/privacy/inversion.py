@@ -34,11 +34,13 @@ def mi_face(
     lr: float = 0.1,
     patience: int = 100,
     gamma: float = 0.01,
+    init: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Reconstruct the face of ``label`` (MI-FACE, Algorithm 1) as a ``(1, *shape)`` image in [0, 1]."""
+    """Reconstruct the face of ``label`` (MI-FACE, Algorithm 1) as a ``(1, *shape)`` image in [0, 1], from a blank
+    image or from ``init`` (e.g. an attacker's mean face)."""
     if steps < 1 or lr <= 0:
         raise ValueError(f"steps must be >= 1 and lr > 0, got {steps} and {lr}")
-    x = torch.zeros((1, *shape), requires_grad=True)
+    x = (torch.zeros((1, *shape)) if init is None else init.detach().reshape(1, *shape).clone()).requires_grad_(True)
     best, since_best = float("inf"), 0
     with eval_mode(model):
         for _ in range(steps):

@@ -5,8 +5,15 @@
 - iDLG (Zhao et al., "iDLG: Improved Deep Leakage from Gradients", 2020): with cross-entropy the label is the one
   index whose last-layer weight-gradient row sums to a negative value, so only the image is optimised.
 Shown on the small sigmoid LeNet of the DLG paper (twice-differentiable, smooth activations).
+- Input-gradient directions (what an FGSM-style payload shares): :func:`match_gradient_direction`, the cosine
+  objective with a total-variation prior of Geiping et al. ("Inverting Gradients", NeurIPS 2020), through a
+  softplus-smoothed copy of a ReLU network (:func:`smoothed`; Dombrowski et al., NeurIPS 2019), whose second
+  derivatives, unlike ReLU's, are not zero almost everywhere.
 """
 from __future__ import annotations
+
+import copy
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -78,3 +85,59 @@ def reconstruct(
 
     optimizer.step(closure)
     return dummy.detach().clamp(0, 1), label
+
+
+def smoothed(model: nn.Module, *, beta: float = 10.0) -> nn.Module:
+    """A frozen copy of ``model`` with every ReLU replaced by Softplus(β) (→ ReLU as β → ∞)."""
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    out = copy.deepcopy(model).eval()
+    for module in list(out.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, nn.ReLU):
+                setattr(module, name, nn.Softplus(beta=beta))
+    for p in out.parameters():
+        p.requires_grad_(False)
+    return out
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of vertical and horizontal neighbours, per image of an (N, C, H, W) batch."""
+    return ((x[..., 1:, :] - x[..., :-1, :]).abs().mean((1, 2, 3))
+            + (x[..., 1:] - x[..., :-1]).abs().mean((1, 2, 3)))
+
+
+def match_gradient_direction(
+    gradient_of: Callable[[torch.Tensor], torch.Tensor],
+    observed: torch.Tensor,
+    init: torch.Tensor,
+    *,
+    steps: int = 100,
+    lr: float = 0.01,
+    tv: float = 1.0,
+    resolution: int | None = None,
+) -> torch.Tensor:
+    """Images x in [0, 1] whose input gradient points like ``observed``: Adam on 1 − cos(gradient_of(x), observed)
+    + ``tv``·TV(x), per image, from ``init``. ``gradient_of`` must return a differentiable (create_graph) gradient
+    of x's shape; ``resolution``: optimise a ``resolution``-px image upsampled bilinearly (a smoothness prior)."""
+    if steps < 1 or not lr > 0:
+        raise ValueError(f"steps must be >= 1 and lr > 0, got {steps} and {lr}")
+    if observed.shape != init.shape:
+        raise ValueError(f"observed {tuple(observed.shape)} and init {tuple(init.shape)} differ in shape")
+    size = init.shape[-2:]
+    start = init if resolution is None else F.interpolate(init, size=resolution, mode="area")
+    low = start.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([low], lr=lr)
+
+    def image() -> torch.Tensor:
+        x = low if resolution is None else F.interpolate(low, size=size, mode="bilinear", align_corners=False)
+        return x.clamp(0, 1)
+
+    for _ in range(steps):
+        x = image()
+        agreement = F.cosine_similarity(gradient_of(x).flatten(1), observed.flatten(1), dim=1)
+        loss = (1 - agreement + tv * total_variation(x)).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return image().detach()

@@ -54,6 +54,10 @@ def test_dp_arguments_are_checked():
         laplace_scale(sensitivity=1.0, epsilon=0.0)
     with pytest.raises(ValueError, match="high > low"):
         private_mean(np.ones(3), low=1, high=1, epsilon=1.0)
+    from trust_core.privacy.dp import SampleConvNet
+
+    with pytest.raises(ValueError, match="activation"):
+        SampleConvNet(activation="gelu")
 
 
 def test_dp_sgd_spends_the_target_epsilon_and_still_learns(mnist_train_slice, mnist_test_slice):
