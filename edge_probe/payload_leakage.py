@@ -25,7 +25,8 @@ from torch import nn
 
 from edge_probe.signal import DEFAULT_EPS, compute_signal
 from trust_core.attacks import CosineDistance
-from trust_core.privacy.leakage import smoothed
+from trust_core.privacy.inversion import mi_face
+from trust_core.privacy.leakage import match_gradient_direction, smoothed
 
 
 def probe_gradient(probe: nn.Module, *, beta: float = 10.0) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -77,12 +78,8 @@ def reconstruct_from_payload(
     noise = torch.rand(payload.shape, generator=torch.Generator().manual_seed(seed)) * 4 / 255 - 2 / 255
     init = (prior.expand_as(payload) + noise).clamp(0, 1)
     if attack == "gradient":
-        from trust_core.privacy.leakage import match_gradient_direction
-
         return match_gradient_direction(gradient_of, payload, init, steps=steps, lr=lr or 0.01, tv=tv,
                                         resolution=resolution)
-    from trust_core.privacy.inversion import mi_face
-
     return torch.cat([mi_face(PayloadConfidence(gradient_of, payload[i:i + 1]), 0, tuple(payload.shape[1:]),
                               steps=steps, lr=lr or 0.1, patience=steps, gamma=0.0, init=init[i])
                       for i in range(len(payload))])

@@ -16,6 +16,8 @@ from trust_core.backdoor.activation_clustering import activation_clustering
 from trust_core.backdoor.attacks import BadNets
 from trust_core.backdoor.features import layer_inputs
 from trust_core.backdoor.fine_pruning import fine_prune, pruning_curve
+from trust_core.backdoor.lab import detection_scores
+from trust_core.backdoor.lab import format_table as format_lab_table
 from trust_core.backdoor.neural_cleanse import neural_cleanse, unlearn
 from trust_core.backdoor.spectral import spectral_signatures
 from trust_core.models.train_mnist import evaluate, fit
@@ -86,9 +88,7 @@ def run(*, target: int = 0, rate: float = 0.1, trigger: int = 6, epochs: int = 4
             ("spectral (whitened)", spectral_signatures(features, poisoned.labels, expected_rate=rate, whiten=True,
                                                         components=5)),
             ("activation-clustering", activation_clustering(features, poisoned.labels, components=3, seed=seed))):
-        found = (suspect & poisoned.poisoned).sum().item()
-        detection[name] = {"recall": round(found / max(1, int(poisoned.poisoned.sum())), 3),
-                           "precision": round(found / max(1, int(suspect.sum())), 3), "removed": int(suspect.sum())}
+        detection[name] = detection_scores(suspect, poisoned)
     config = {"data": "AT&T faces 56x46", "train": len(x), "defender": len(x_def), "test": len(x_test),
               "target": target, "rate": rate, "poisoned": int(poisoned.poisoned.sum()),
               "trigger": f"{trigger}x{trigger} white", "epochs": epochs}
@@ -101,9 +101,7 @@ def run(*, target: int = 0, rate: float = 0.1, trigger: int = 6, epochs: int = 4
 
 def format_table(result: dict[str, Any]) -> str:
     """The MNIST lab's table, then the detection scores of the data-inspection defenses."""
-    from trust_core.backdoor.lab import format_table as table
-
-    lines = [table(result)]
+    lines = [format_lab_table(result)]
     lines += [f"{name}: recall {d['recall']:.3f}, precision {d['precision']:.3f}, removed {d['removed']}"
               for name, d in result.get("detection", {}).items()]
     return "\n".join(lines)

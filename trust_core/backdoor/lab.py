@@ -39,7 +39,8 @@ def make_attack(name: str, *, target: int, rate: float, seed: int, surrogate: to
     raise ValueError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)}")
 
 
-def _detection(suspect: torch.Tensor, data: PoisonedSet) -> dict[str, float]:
+def detection_scores(suspect: torch.Tensor, data: PoisonedSet) -> dict[str, float]:
+    """Recall and precision of a data-inspection defense's ``suspect`` mask on the poisoned set, and how many it removed."""
     found = (suspect & data.poisoned).sum().item()
     return {"recall": found / max(1, data.poisoned.sum().item()), "precision": found / max(1, suspect.sum().item()),
             "removed": int(suspect.sum().item())}
@@ -97,7 +98,7 @@ def run(*, attack: str = "badnets", defenses: Sequence[str] = DEFENSES, target: 
     for name, detect in detectors:
         suspect = detect(features, data.labels)
         retrained = train(data.images[~suspect], data.labels[~suspect])
-        rows.append(row(f"{name} + retrain", retrained, **_detection(suspect, data)))
+        rows.append(row(f"{name} + retrain", retrained, **detection_scores(suspect, data)))
     if "fine-pruning" in defenses:
         result["fine_pruning_curve"] = {}
         for granularity, fraction in (("channel", 0.8), ("unit", 0.4)):

@@ -1,4 +1,5 @@
 """The face case: BadNets on an AT&T 40-person CNN, and unit fine-pruning against it."""
+import pytest
 import torch
 
 from trust_core.backdoor.attacks import BadNets
@@ -7,6 +8,16 @@ from trust_core.backdoor.fine_pruning import pruning_curve
 from trust_core.models.train_mnist import evaluate, fit
 
 
+@pytest.fixture
+def one_thread():
+    """The measured figures hold for single-threaded training (float sums differ with the thread count)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.mark.usefixtures("one_thread")
 def test_badnets_backdoors_the_face_classifier_and_unit_pruning_removes_it():
     data = att_splits()
     (x, y), (x_def, _), test = data["train"], data["defender"], data["test"]
