@@ -10,14 +10,14 @@ import copy
 
 import torch
 
-from captcha_gen.adversarial import EPS, make_adversarial
+from captcha_gen.adversarial import EPS, SAMPLES, make_adversarial
 from captcha_gen.breakers import ENSEMBLE, encode, load_breaker
 from captcha_gen.evaluate import accuracy, read_transformed
 from captcha_gen.train import fit, level_set
 
 
 def adversarial_set(level_name: str, *, split: str, n: int, start: int = 0, eps: float = EPS, steps: int = 30,
-                    samples: int = 2, chunk: int = 32, seed: int = 0) -> tuple[torch.Tensor, list[str]]:
+                    samples: int = SAMPLES, chunk: int = 32, seed: int = 0) -> tuple[torch.Tensor, list[str]]:
     """``n`` adversarial CAPTCHAs of ``split`` (8-bit quantised) against the shipped ensemble, and their answers."""
     breakers = [load_breaker(name) for name in ENSEMBLE]
     clean, texts = level_set(level_name, split=split, n=n, start=start)

@@ -12,7 +12,7 @@ import click
 @click.option("--n", default=32, show_default=True, help="CAPTCHAs per measurement.")
 @click.option("--batch", default=16, show_default=True, help="CAPTCHAs attacked together.")
 @click.option("--steps", default=30, show_default=True)
-@click.option("--samples", default=2, show_default=True, help="EOT samples per step.")
+@click.option("--samples", default=4, show_default=True, help="EOT samples per step.")
 @click.option("--threads", default=1, show_default=True, help="torch CPU threads.")
 def cli(level: str, n: int, batch: int, steps: int, samples: int, threads: int) -> None:
     """Clean and adversarial CAPTCHAs per second on this machine (same run)."""

@@ -15,7 +15,7 @@ def make(level: str = typer.Option("medium", help="easy, medium or hard."),
          out: Path = typer.Option(..., "-o", "--out", help="Output folder (PNG images + labels.tsv)."),
          seed: int = typer.Option(0, min=0, help="First seed; CAPTCHA i uses seed + i."),
          adversarial: bool = typer.Option(False, help="Perturb against the shipped breaker ensemble."),
-         eps: float = typer.Option(16.0, help="L∞ budget in 1/255 units (with --adversarial)."),
+         eps: float = typer.Option(32.0, help="L∞ budget in 1/255 units (with --adversarial)."),
          steps: int = typer.Option(30, min=1, help="Attack steps (with --adversarial).")) -> None:
     """Batch-generate CAPTCHAs with a labels file (file<TAB>answer)."""
     import numpy as np
@@ -54,9 +54,9 @@ def make(level: str = typer.Option("medium", help="easy, medium or hard."),
 def evaluate_cmd(json_out: Path = typer.Option(None, "--json", help="Write the table as JSON here."),
                  n: int = typer.Option(100, min=1, help="Test CAPTCHAs per level."),
                  levels: list[str] = typer.Option(["easy", "medium", "hard"], "--level", help="Levels to evaluate (repeat)."),
-                 eps: float = typer.Option(16.0, help="L∞ budget in 1/255 units."),
+                 eps: float = typer.Option(32.0, help="L∞ budget in 1/255 units."),
                  steps: int = typer.Option(30, min=1, help="Attack steps."),
-                 samples: int = typer.Option(2, min=1, help="EOT samples per step."),
+                 samples: int = typer.Option(4, min=1, help="EOT samples per step."),
                  cam_dir: Path = typer.Option(Path("captcha_gradcam"), help="Folder for the Grad-CAM PNGs."),
                  threads: int = typer.Option(1, min=1, help="torch CPU threads.")) -> None:
     """Breaker accuracy on clean vs adversarial CAPTCHAs under random transforms, per level and breaker."""

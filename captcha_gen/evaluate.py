@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from captcha_gen.adversarial import EPS, make_adversarial
+from captcha_gen.adversarial import EPS, SAMPLES, make_adversarial
 from captcha_gen.breakers import ENSEMBLE, HELD_OUT, load_breaker, read
 from captcha_gen.levels import LEVELS
 from captcha_gen.transforms import random_preprocess
@@ -43,7 +43,7 @@ def readability(clean: torch.Tensor, adversarial: torch.Tensor) -> dict[str, flo
             "ssim": round(float(np.mean(ssim)), 4)}
 
 
-def evaluate(*, n: int = 100, levels: Sequence[str] = tuple(LEVELS), eps: float = EPS, steps: int = 30, samples: int = 2,
+def evaluate(*, n: int = 100, levels: Sequence[str] = tuple(LEVELS), eps: float = EPS, steps: int = 30, samples: int = SAMPLES,
              seed: int = 0, ensemble: Sequence[str] = ENSEMBLE, held_out: Sequence[str] = HELD_OUT,
              cam_dir: Path | None = None, log=print) -> dict:
     """Attack ``n`` test CAPTCHAs per level with the ``ensemble`` and read them with every breaker."""

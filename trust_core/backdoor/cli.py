@@ -19,7 +19,7 @@ def run(
     test_limit: int = typer.Option(None, help="Evaluate on the first N test images (default all 10,000)."),
     epochs: int = typer.Option(3),
     width: int = typer.Option(16, help="MnistCNN width."),
-    nc_steps: int = typer.Option(150, help="Neural Cleanse optimisation steps per label."),
+    nc_steps: int = typer.Option(300, help="Neural Cleanse optimisation steps per label."),
     seed: int = typer.Option(0),
     threads: int = THREADS,
     as_json: bool = JSON,

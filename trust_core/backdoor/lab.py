@@ -48,7 +48,7 @@ def detection_scores(suspect: torch.Tensor, data: PoisonedSet) -> dict[str, floa
 
 def run(*, attack: str = "badnets", defenses: Sequence[str] = DEFENSES, target: int = 0, rate: float = 0.01,
         train_limit: int | None = None, test_limit: int | None = None, epochs: int = 3, width: int = 16,
-        eps: float = 0.3, nc_steps: int = 150, seed: int = 0) -> dict[str, Any]:
+        eps: float = 0.3, nc_steps: int = 300, seed: int = 0) -> dict[str, Any]:
     """Run one attack against the chosen defenses; returns a JSON-ready dict (``rows``: one per model)."""
     unknown = set(defenses) - set(DEFENSES)
     if unknown:

@@ -59,11 +59,15 @@ def anomaly_index(norms: torch.Tensor) -> torch.Tensor:
     return (median - norms) / mad.clamp_min(1e-12)
 
 
-def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], *, steps: int = 150, lr: float = 0.1,
-                     cost: float = 3e-2, batch: int = 32, seed: int = 0) -> list[ReversedTrigger]:
-    """For each label, minimise ``CE(model(x'), label) + cost · |m|₁`` over a mask and a pattern (sigmoid box, Adam).
+def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], *, steps: int = 300, lr: float = 0.1,
+                     cost: float = 1e-3, batch: int = 32, success: float = 0.99, patience: int = 10,
+                     seed: int = 0) -> list[ReversedTrigger]:
+    """For each label, minimise ``CE(model(x'), label) + λ · |m|₁`` over a mask and a pattern (sigmoid box, Adam).
 
-    All labels are optimised together, one batch of ``batch`` clean images per label and step.
+    As in Wang et al., each label's λ starts at ``cost`` and adapts: after ``patience`` steps in a row whose batch
+    reaches the label at rate ≥ ``success`` it grows ×1.5, after as many below it shrinks ×1.5^1.5; each label
+    keeps the smallest mask that reached ``success`` (the last one if none did). All labels are optimised together,
+    one batch of ``batch`` clean images per label and step.
     """
     if len(images) == 0:
         raise ValueError("reverse-engineering a trigger needs clean images")
@@ -73,6 +77,9 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
     pattern_logit = (torch.rand(count, *images.shape[1:], generator=gen) * 2 - 1).requires_grad_(True)
     opt = torch.optim.Adam([mask_logit, pattern_logit], lr=lr, betas=(0.5, 0.9))
     target = torch.tensor(labels).repeat_interleave(batch)
+    lam = torch.full((count,), float(cost))
+    above, below = torch.zeros(count, dtype=torch.long), torch.zeros(count, dtype=torch.long)
+    best = [(float("inf"), None, None)] * count
     flags = [p.requires_grad for p in model.parameters()]
     try:
         for p in model.parameters():
@@ -81,17 +88,31 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
             for _ in range(steps):
                 x = images[torch.randint(len(images), (count, batch), generator=gen)]
                 mask, pattern = torch.sigmoid(mask_logit)[:, None], torch.sigmoid(pattern_logit)[:, None]
-                stamped = ((1 - mask) * x + mask * pattern).flatten(0, 1)
-                loss = F.cross_entropy(model(stamped), target) * count + cost * mask.sum()
+                logits = model(((1 - mask) * x + mask * pattern).flatten(0, 1))
+                ce = F.cross_entropy(logits, target, reduction="none").view(count, batch).mean(1)
+                norms = mask.flatten(1).sum(1)
+                loss = (ce + lam * norms).sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                with torch.no_grad():
+                    rate = (logits.argmax(1) == target).float().view(count, batch).mean(1)
+                    ok = rate >= success
+                    for i in ok.nonzero().flatten().tolist():
+                        if norms[i] < best[i][0]:
+                            best[i] = (float(norms[i]), mask[i, 0].detach().clone(), pattern[i, 0].detach().clone())
+                    above, below = torch.where(ok, above + 1, 0), torch.where(ok, 0, below + 1)
+                    lam = torch.where(above >= patience, lam * 1.5, torch.where(below >= patience, lam / 1.5 ** 1.5, lam))
+                    above, below = torch.where(above >= patience, 0, above), torch.where(below >= patience, 0, below)
             with torch.no_grad():
                 found = []
                 for i, label in enumerate(labels):
-                    trigger = ReversedTrigger(label, torch.sigmoid(mask_logit[i]), torch.sigmoid(pattern_logit[i]), 0.0)
-                    success = (model(trigger(images)).argmax(1) == label).float().mean().item()
-                    found.append(ReversedTrigger(label, trigger.mask, trigger.pattern, success))
+                    _, mask_i, pattern_i = best[i]
+                    if mask_i is None:
+                        mask_i, pattern_i = torch.sigmoid(mask_logit[i]), torch.sigmoid(pattern_logit[i])
+                    trigger = ReversedTrigger(label, mask_i, pattern_i, 0.0)
+                    reached = (model(trigger(images)).argmax(1) == label).float().mean().item()
+                    found.append(ReversedTrigger(label, mask_i, pattern_i, reached))
     finally:
         for p, flag in zip(model.parameters(), flags):
             p.requires_grad_(flag)
@@ -99,7 +120,7 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
 
 
 def neural_cleanse(model: nn.Module, images: torch.Tensor, *, num_classes: int, threshold: float = 2.0,
-                   steps: int = 150, cost: float = 3e-2, batch: int = 32, seed: int = 0) -> CleanseReport:
+                   steps: int = 300, cost: float = 1e-3, batch: int = 32, seed: int = 0) -> CleanseReport:
     """Reverse a trigger for every label on clean ``images`` and flag labels with anomaly index > ``threshold``."""
     triggers = reverse_triggers(model, images, list(range(num_classes)), steps=steps, cost=cost, batch=batch, seed=seed)
     index = anomaly_index(torch.tensor([t.norm for t in triggers]))
@@ -107,7 +128,7 @@ def neural_cleanse(model: nn.Module, images: torch.Tensor, *, num_classes: int, 
 
 
 def unlearn(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, triggers: list[ReversedTrigger], *,
-            fraction: float = 0.2, epochs: int = 1, lr: float = 3e-4, seed: int = 0) -> nn.Module:
+            fraction: float = 0.2, epochs: int = 1, lr: float = 1e-3, seed: int = 0) -> nn.Module:
     """A copy of ``model`` fine-tuned on clean data with the reversed triggers stamped on ``fraction`` of it
     (true labels kept), which unlearns the backdoor. The input model is left untouched."""
     if not 0 < fraction <= 1:

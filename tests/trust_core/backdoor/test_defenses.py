@@ -11,7 +11,7 @@ from trust_core.models.train_mnist import evaluate
 
 def test_neural_cleanse_flags_target_and_unlearning_removes_backdoor(badnets_1pct, defender_clean, test_2k):
     attack, _, model = badnets_1pct
-    report = neural_cleanse(model, defender_clean[0][:500], num_classes=10, steps=100)
+    report = neural_cleanse(model, defender_clean[0][:500], num_classes=10)
     assert report.flagged == [0] and report.anomaly_index[0] > 2
     fixed = unlearn(model, *defender_clean, [report.triggers[0]])
     assert attack.success_rate(fixed, *test_2k) <= 0.10
