@@ -60,7 +60,7 @@ def anomaly_index(norms: torch.Tensor) -> torch.Tensor:
 
 
 def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], *, steps: int = 300, lr: float = 0.1,
-                     cost: float = 1e-3, batch: int = 32, success: float = 0.99, patience: int = 10,
+                     cost: float = 1e-2, batch: int = 32, success: float = 0.99, patience: int = 10,
                      seed: int = 0) -> list[ReversedTrigger]:
     """For each label, minimise ``CE(model(x'), label) + λ · |m|₁`` over a mask and a pattern (sigmoid box, Adam).
 
@@ -120,7 +120,7 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
 
 
 def neural_cleanse(model: nn.Module, images: torch.Tensor, *, num_classes: int, threshold: float = 2.0,
-                   steps: int = 300, cost: float = 1e-3, batch: int = 32, seed: int = 0) -> CleanseReport:
+                   steps: int = 300, cost: float = 1e-2, batch: int = 32, seed: int = 0) -> CleanseReport:
     """Reverse a trigger for every label on clean ``images`` and flag labels with anomaly index > ``threshold``."""
     triggers = reverse_triggers(model, images, list(range(num_classes)), steps=steps, cost=cost, batch=batch, seed=seed)
     index = anomaly_index(torch.tensor([t.norm for t in triggers]))
