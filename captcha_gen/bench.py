@@ -12,19 +12,20 @@ import click
 @click.option("--n", default=32, show_default=True, help="CAPTCHAs per measurement.")
 @click.option("--batch", default=16, show_default=True, help="CAPTCHAs attacked together.")
 @click.option("--steps", default=30, show_default=True)
-@click.option("--samples", default=4, show_default=True, help="EOT samples per step.")
+@click.option("--samples", default=None, type=int, help="EOT samples per step (default: the generator's).")
 @click.option("--threads", default=1, show_default=True, help="torch CPU threads.")
-def cli(level: str, n: int, batch: int, steps: int, samples: int, threads: int) -> None:
+def cli(level: str, n: int, batch: int, steps: int, samples: int | None, threads: int) -> None:
     """Clean and adversarial CAPTCHAs per second on this machine (same run)."""
     import numpy as np
     import torch
 
-    from captcha_gen.adversarial import make_adversarial
+    from captcha_gen.adversarial import SAMPLES, make_adversarial
     from captcha_gen.breakers import ENSEMBLE, load_breaker
     from captcha_gen.render import generate
     from captcha_gen.train import images_tensor
 
     torch.set_num_threads(threads)
+    samples = SAMPLES if samples is None else samples
     breakers = [load_breaker(name) for name in ENSEMBLE]
     start = time.perf_counter()
     captchas = [generate(level, 30_000_000 + i) for i in range(n)]

@@ -15,7 +15,7 @@ def make(level: str = typer.Option("medium", help="easy, medium or hard."),
          out: Path = typer.Option(..., "-o", "--out", help="Output folder (PNG images + labels.tsv)."),
          seed: int = typer.Option(0, min=0, help="First seed; CAPTCHA i uses seed + i."),
          adversarial: bool = typer.Option(False, help="Perturb against the shipped breaker ensemble."),
-         eps: float = typer.Option(32.0, help="L∞ budget in 1/255 units (with --adversarial)."),
+         eps: float | None = typer.Option(None, help="L∞ budget in 1/255 units (with --adversarial; default: the generator's)."),
          steps: int = typer.Option(30, min=1, help="Attack steps (with --adversarial).")) -> None:
     """Batch-generate CAPTCHAs with a labels file (file<TAB>answer)."""
     import numpy as np
@@ -38,7 +38,8 @@ def make(level: str = typer.Option("medium", help="easy, medium or hard."),
         from captcha_gen.train import images_tensor
 
         breakers = [load_breaker(name) for name in ENSEMBLE]
-        adv = make_adversarial(images_tensor(images), [c.text for c in captchas], breakers, eps=eps / 255, steps=steps, seed=seed)
+        budget = {} if eps is None else {"eps": eps / 255}
+        adv = make_adversarial(images_tensor(images), [c.text for c in captchas], breakers, steps=steps, seed=seed, **budget)
         images = (adv[:, 0] * 255).round().to(torch.uint8).numpy()
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -54,9 +55,9 @@ def make(level: str = typer.Option("medium", help="easy, medium or hard."),
 def evaluate_cmd(json_out: Path = typer.Option(None, "--json", help="Write the table as JSON here."),
                  n: int = typer.Option(100, min=1, help="Test CAPTCHAs per level."),
                  levels: list[str] = typer.Option(["easy", "medium", "hard"], "--level", help="Levels to evaluate (repeat)."),
-                 eps: float = typer.Option(32.0, help="L∞ budget in 1/255 units."),
+                 eps: float | None = typer.Option(None, help="L∞ budget in 1/255 units (default: the generator's)."),
                  steps: int = typer.Option(30, min=1, help="Attack steps."),
-                 samples: int = typer.Option(4, min=1, help="EOT samples per step."),
+                 samples: int | None = typer.Option(None, min=1, help="EOT samples per step (default: the generator's)."),
                  cam_dir: Path = typer.Option(Path("captcha_gradcam"), help="Folder for the Grad-CAM PNGs."),
                  threads: int = typer.Option(1, min=1, help="torch CPU threads.")) -> None:
     """Breaker accuracy on clean vs adversarial CAPTCHAs under random transforms, per level and breaker."""
@@ -72,7 +73,8 @@ def evaluate_cmd(json_out: Path = typer.Option(None, "--json", help="Write the t
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
     torch.set_num_threads(threads)
-    report = evaluate(n=n, levels=levels, eps=eps / 255, steps=steps, samples=samples, cam_dir=cam_dir, log=typer.echo)
+    attack = {k: v for k, v in (("eps", None if eps is None else eps / 255), ("samples", samples)) if v is not None}
+    report = evaluate(n=n, levels=levels, steps=steps, cam_dir=cam_dir, log=typer.echo, **attack)
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=2))
         typer.echo(f"wrote {json_out}")

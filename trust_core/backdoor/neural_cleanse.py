@@ -9,7 +9,7 @@ clean data where a share of the images carry the reversed trigger but keep their
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -102,8 +102,9 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
                         if norms[i] < best[i][0]:
                             best[i] = (float(norms[i]), mask[i, 0].detach().clone(), pattern[i, 0].detach().clone())
                     above, below = torch.where(ok, above + 1, 0), torch.where(ok, 0, below + 1)
-                    lam = torch.where(above >= patience, lam * 1.5, torch.where(below >= patience, lam / 1.5 ** 1.5, lam))
-                    above, below = torch.where(above >= patience, 0, above), torch.where(below >= patience, 0, below)
+                    grow, shrink = above >= patience, below >= patience
+                    lam = torch.where(grow, lam * 1.5, torch.where(shrink, lam / 1.5 ** 1.5, lam))
+                    above[grow], below[shrink] = 0, 0
             with torch.no_grad():
                 found = []
                 for i, label in enumerate(labels):
@@ -111,8 +112,7 @@ def reverse_triggers(model: nn.Module, images: torch.Tensor, labels: list[int], 
                     if mask_i is None:
                         mask_i, pattern_i = torch.sigmoid(mask_logit[i]), torch.sigmoid(pattern_logit[i])
                     trigger = ReversedTrigger(label, mask_i, pattern_i, 0.0)
-                    reached = (model(trigger(images)).argmax(1) == label).float().mean().item()
-                    found.append(ReversedTrigger(label, mask_i, pattern_i, reached))
+                    found.append(replace(trigger, success=(model(trigger(images)).argmax(1) == label).float().mean().item()))
     finally:
         for p, flag in zip(model.parameters(), flags):
             p.requires_grad_(flag)

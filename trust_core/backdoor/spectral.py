@@ -5,10 +5,11 @@ singular vector, and remove the ``1.5 × expected poison count`` highest-scoring
 
 The top singular vector only points at the poisons when their mean shift outweighs the class's own largest
 variance (Tran et al.'s ε-spectral separability). On the small MNIST CNN at 1% BadNets (≈ 9% of the target class)
-it does not: the poisons add variance p(1 - p)·|Δμ|² ≈ 17 along their shift while the class's top direction has ≈ 79,
-and the plain score finds 13% of the poisons (10k training images) and 5.5% (all 55k). ``whiten=True`` first whitens the class in its top ``components`` principal directions and
-scores by the squared norm there (SPECTRE, Hayase, Kong, Somani & Oh, ICML 2021, with its QUE score at α = 0):
-the poisons' direction has little clean variance, so it stands out once every direction has unit variance: 96% (10k) and 89.6% (55k) of the poisons.
+it does not: the poisons add variance p(1 - p)·|Δμ|² ≈ 17 along their shift while the class's top direction has
+≈ 79, and the plain score finds 13% of the poisons (10k training images) and 5.5% (all 55k). ``whiten=True`` first
+whitens the class in its top ``components`` principal directions and scores by the squared norm there (SPECTRE,
+Hayase, Kong, Somani & Oh, ICML 2021, with its QUE score at α = 0): the poisons' direction has little clean
+variance, so it stands out once every direction has unit variance — 96% (10k) and 89.6% (55k) of the poisons.
 """
 from __future__ import annotations
 
