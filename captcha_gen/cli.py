@@ -102,14 +102,16 @@ def adaptive(breaker: str = typer.Option("crnn", help="Breaker the attacker fine
              level: str = typer.Option("medium"), n: int = typer.Option(5000, min=1, help="Adversarial CAPTCHAs to fine-tune on."),
              minutes: float = typer.Option(5.0, help="Fine-tuning time budget."),
              json_out: Path = typer.Option(None, "--json", help="Write the result as JSON here."),
-             threads: int = typer.Option(1, min=1, help="torch CPU threads.")) -> None:
+             threads: int = typer.Option(1, min=1, help="torch CPU threads for fine-tuning."),
+             workers: int = typer.Option(1, min=1, help="Processes generating the adversarial CAPTCHAs.")) -> None:
     """The adaptive attacker: fine-tune a breaker on adversarial CAPTCHAs and read fresh ones."""
     import torch
 
     from captcha_gen.adaptive import adaptive_attack
 
     torch.set_num_threads(threads)
-    result = adaptive_attack(breaker=breaker, level_name=level, n_train=n, minutes=minutes, log=typer.echo)
+    result = adaptive_attack(breaker=breaker, level_name=level, n_train=n, minutes=minutes, workers=workers,
+                             log=typer.echo)
     typer.echo(json.dumps(result))
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2))

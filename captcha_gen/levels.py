@@ -28,11 +28,12 @@ class Level:
     clutter: int             # random strokes and ellipses in the background
     noise: float             # std of additive Gaussian noise (0..1 intensity)
     contrast: float          # min intensity gap between text and background (0..1)
+    max_contrast: float = 1.0  # max intensity gap: a low ceiling keeps binarisation from undoing the perturbation
 
 
 LEVELS: dict[str, Level] = {
     "easy": Level("easy", rotation=5, overlap=0.0, jitter=2, warp=0.0, lines=0, line_width=1,
-                  dots=0.0, clutter=0, noise=0.02, contrast=0.7),
+                  dots=0.0, clutter=0, noise=0.02, contrast=0.45, max_contrast=0.55),
     "medium": Level("medium", rotation=15, overlap=0.15, jitter=4, warp=1.5, lines=2, line_width=2,
                     dots=0.02, clutter=2, noise=0.05, contrast=0.55),
     "hard": Level("hard", rotation=25, overlap=0.3, jitter=5, warp=2.5, lines=3, line_width=2,

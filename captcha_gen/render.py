@@ -127,7 +127,7 @@ def render(text: str, *, level_name: str = "medium", seed: int = 0) -> Captcha:
     _interference(mask, lv, rng)
     ink = np.asarray(mask.resize((WIDTH, HEIGHT), Image.BILINEAR), dtype=np.float32) / 255.0
     background = rng.uniform(0.8, 1.0)
-    foreground = rng.uniform(0.0, max(0.0, background - lv.contrast))
+    foreground = rng.uniform(max(0.0, background - lv.max_contrast), max(0.0, background - lv.contrast))
     gradient = np.linspace(0, rng.uniform(-0.1, 0.1), WIDTH, dtype=np.float32)[None, :]
     image = (background + gradient) * (1 - ink) + foreground * ink
     if lv.dots > 0:

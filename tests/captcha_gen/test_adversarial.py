@@ -30,6 +30,24 @@ def test_ensemble_misreads_within_budget(attacked) -> None:
     assert readability(clean, adv)["ssim"] > 0.3
 
 
+def test_easy_captchas_stay_misread_after_binarisation() -> None:
+    """The attacker's global threshold cannot undo the perturbation on the low-contrast easy level."""
+    from captcha_gen.transforms import binarize
+
+    torch.set_num_threads(1)
+    breakers = [load_breaker(name) for name in ENSEMBLE]
+    clean, texts = level_set("easy", split="test", n=8)
+    adv = (make_adversarial(clean, texts, breakers, steps=30, samples=2, seed=0) * 255).round() / 255
+
+    def binarised(x: torch.Tensor) -> torch.Tensor:
+        levels = torch.quantile(x.flatten(1), torch.tensor([0.05, 0.95]), dim=1)
+        return binarize(x, levels.mean(0))
+
+    for model in breakers:
+        assert accuracy(read(model, binarised(clean)), texts) >= 0.75
+        assert accuracy(read(model, binarised(adv)), texts) <= 0.25
+
+
 def test_gradcam_png(attacked, tmp_path) -> None:
     from PIL import Image
 
@@ -61,3 +79,15 @@ def test_fooled_breakers_stop_counting() -> None:
     assert (loss((right,), labels) > 0).all()
     capped = EnsembleStringLoss(["heads"], cap=0.01)((right,), labels)
     assert torch.allclose(capped, torch.full((2,), 0.01))
+
+
+def test_adversarial_set_is_the_same_in_worker_processes() -> None:
+    from captcha_gen.adaptive import adversarial_set
+
+    one, texts = adversarial_set("medium", split="val", n=4, steps=2, samples=1, chunk=2)
+    two, texts2 = adversarial_set("medium", split="val", n=4, steps=2, samples=1, chunk=2, workers=2)
+    clean, _ = level_set("medium", split="val", n=4)
+    assert texts == texts2 and (one - clean).abs().max() > 0.05
+    assert torch.allclose(one, two, atol=1 / 255 + 1e-6)
+    with pytest.raises(ValueError, match="workers"):
+        adversarial_set("medium", split="val", n=1, workers=0)

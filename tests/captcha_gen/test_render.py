@@ -38,6 +38,18 @@ def test_levels_get_harder() -> None:
     assert easy < medium < hard
 
 
+def test_easy_text_contrast_stays_in_its_band() -> None:
+    """Easy CAPTCHAs keep text and background 0.45-0.55 apart (plus noise); medium ones may be far starker."""
+    def gaps(name: str) -> np.ndarray:
+        images, _ = batch(name, split="val", start=0, n=50)
+        flat = images.reshape(len(images), -1) / 255
+        return np.quantile(flat, 0.95, axis=1) - np.quantile(flat, 0.02, axis=1)
+
+    easy = gaps("easy")
+    assert easy.min() > 0.38 and easy.max() < 0.62
+    assert gaps("medium").max() > 0.7
+
+
 def test_render_fixed_text_is_case_insensitive() -> None:
     assert render("ab12", level_name="easy", seed=3).text == "AB12"
     assert render("ab12", level_name="easy", seed=3).png() == render("AB12", level_name="easy", seed=3).png()
