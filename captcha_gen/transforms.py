@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from trust_core.attacks.bpda import bpda
 from trust_core.attacks.transforms import affine, gaussian, jpeg, resize
 
-__all__ = ["TRANSFORMS", "affine", "binarize", "gaussian", "grayscale", "jpeg", "median3", "random_preprocess", "resize"]
+__all__ = ["TRANSFORMS", "affine", "binarize", "gaussian", "grayscale", "jpeg", "median3", "midpoint_threshold", "random_preprocess", "resize"]
 
 #: each transform of :func:`random_preprocess` is applied with this probability.
 TRANSFORMS = ("binarize", "median", "gaussian", "jpeg", "resize", "affine")
@@ -32,6 +32,11 @@ def grayscale(x: torch.Tensor) -> torch.Tensor:
 def binarize(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
     """Global threshold per image (``threshold`` (N,)), straight-through gradient."""
     return bpda(lambda t: (t > threshold.view(-1, 1, 1, 1)).to(t.dtype), x)
+
+
+def midpoint_threshold(x: torch.Tensor) -> torch.Tensor:
+    """Per image, the midpoint of its 5th and 95th intensity percentiles (an attacker's adaptive threshold)."""
+    return torch.quantile(x.detach().flatten(1), x.new_tensor([0.05, 0.95]), dim=1).mean(0)
 
 
 def median3(x: torch.Tensor) -> torch.Tensor:
@@ -69,6 +74,5 @@ def random_preprocess(x: torch.Tensor, *, prob: float = 0.5, generator: torch.Ge
     if draw():
         x = jpeg(x, int(uniform(30, 91)))
     if draw():
-        levels = torch.quantile(x.detach().flatten(1), x.new_tensor([0.05, 0.95]), dim=1)
-        x = binarize(x, levels.mean(0) + uniform(-0.05, 0.05, n).to(x.device))
+        x = binarize(x, midpoint_threshold(x) + uniform(-0.05, 0.05, n).to(x.device))
     return x
