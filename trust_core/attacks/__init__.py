@@ -10,6 +10,7 @@ from trust_core.attacks.eot import EOT
 from trust_core.attacks.gradient import DI2FGSM, FGSM, GRADIENT_ATTACKS, IFGSM, MIFGSM, PGD, GradientAttack
 from trust_core.attacks.losses import CosineDistance, CrossEntropy
 from trust_core.attacks.substitute import train_substitute
+from trust_core.attacks.tint import TintAttack, tint
 from trust_core.attacks.uap import UniversalPerturbation, fooling_rate
 
 BIM = IFGSM
@@ -17,5 +18,5 @@ BIM = IFGSM
 __all__ = [
     "BIM", "BPDA", "DI2FGSM", "EOT", "FGSM", "GRADIENT_ATTACKS", "IFGSM", "MIFGSM", "PGD",
     "CarliniWagnerL2", "CosineDistance", "CrossEntropy", "DeepFool", "GradientAttack", "PerturbationATN",
-    "UniversalPerturbation", "bpda", "fooling_rate", "train_atn", "train_substitute",
+    "TintAttack", "UniversalPerturbation", "bpda", "fooling_rate", "tint", "train_atn", "train_substitute",
 ]

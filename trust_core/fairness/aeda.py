@@ -2,7 +2,7 @@
 
 A bias classifier is attacked (targeted PGD from :mod:`trust_core.attacks`) towards a *different* bias label;
 the adversarial image keeps its target label and joins the target task's training data, so each target class
-is seen across bias groups. Three forms:
+is seen across bias groups — as often in each group when :func:`balancing_keep` thins the originals. Three forms:
 
 * :func:`aeda_pre` — a separate bias classifier is trained first, the examples are generated once, then the
   target model trains on the union;
@@ -11,14 +11,15 @@ is seen across bias groups. Three forms:
 * :func:`aeda_robust` — :func:`aeda_online` whose bias head is also adversarially trained (PGD, Madry et al.),
   so its adversarial examples change the bias attribute itself rather than exploiting non-robust features.
 
-Flips and the bias head's adversarial training use the L∞ or the L2 ball (``norm``).
+Flips and the bias head's adversarial training use the L∞ or the L2 ball of the pixels, or the colour shifts of
+:class:`~trust_core.attacks.TintAttack` (``norm="tint"``), which recolour an image without touching its shape.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from trust_core.attacks import PGD
+from trust_core.attacks import PGD, TintAttack
 from trust_core.fairness.baselines import fit_debias, new_net, steps_for, target_loss
 from trust_core.fairness.datasets import BiasedData, Split
 from trust_core.fairness.models import DebiasNet
@@ -31,8 +32,29 @@ def flipped_bias(b: torch.Tensor, n_bias: int, *, generator: torch.Generator | N
     return (b + torch.randint(1, n_bias, b.shape, generator=generator)) % n_bias
 
 
-def flip_attack(net: DebiasNet, *, eps: float, steps: int, norm: str = "linf") -> PGD:
-    """Targeted PGD on the bias head (labels are the flipped bias labels); one step spends all of ``eps``.
+def _ball_attack(net: DebiasNet, *, eps: float, alpha: float, steps: int, norm: str, targeted: bool,
+                 random_start: bool, seed: int | None = None) -> PGD | TintAttack:
+    if norm == "tint":
+        return TintAttack(net.bias_logits, eps=eps, alpha=alpha, steps=steps, targeted=targeted)
+    return PGD(net.bias_logits, eps=eps, alpha=alpha, steps=steps, norm=norm, targeted=targeted,
+               random_start=random_start, seed=seed)
+
+
+def balancing_keep(n: int, n_bias: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Which clean images stay beside their flipped copies: each with probability ``1 / (n_bias − 1)``.
+
+    The flips spread a group's images uniformly over the other ``n_bias − 1`` groups, so keeping that share of
+    the originals makes every bias group equally frequent within a target class even when the training set is
+    fully biased (AEDA rebalances the bias distribution). A binary bias keeps every image.
+    """
+    if n_bias <= 2:
+        return torch.ones(n, dtype=torch.bool)
+    return torch.rand(n, generator=generator) < 1 / (n_bias - 1)
+
+
+def flip_attack(net: DebiasNet, *, eps: float, steps: int, norm: str = "linf") -> PGD | TintAttack:
+    """Targeted PGD (or, for ``norm="tint"``, the tint attack) on the bias head, towards the flipped bias labels;
+    one step spends all of ``eps``.
 
     No random start: a uniform start in a ball large enough to recolour a background is itself full-budget
     noise over the whole image, which the target model would learn to tell apart from clean images.
@@ -40,10 +62,10 @@ def flip_attack(net: DebiasNet, *, eps: float, steps: int, norm: str = "linf") -
     L∞: more steps are ``eps / 4`` each rather than Madry's ``2.5 eps / steps`` (the large budgets that recolour
     a C-MNIST background make bigger sign steps overshoot; measured flip success 4% vs 65%). L2 keeps the
     gradient's magnitudes, so pixels the bias head barely uses (the digit strokes) move little; steps are
-    ``2.5 eps / steps``.
+    ``2.5 eps / steps``. Tint: ``eps / steps`` per step on the colour shift.
     """
-    alpha = eps if steps == 1 else (eps / 4 if norm == "linf" else 2.5 * eps / steps)
-    return PGD(net.bias_logits, eps=eps, alpha=alpha, steps=steps, norm=norm, targeted=True, random_start=False)
+    alpha = eps if steps == 1 else {"linf": eps / 4, "tint": eps / steps}.get(norm, 2.5 * eps / steps)
+    return _ball_attack(net, eps=eps, alpha=alpha, steps=steps, norm=norm, targeted=True, random_start=False)
 
 
 def _bias_loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -52,13 +74,16 @@ def _bias_loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor
 
 def augment_with_flips(data: BiasedData, bias_net: DebiasNet, *, eps: float, attack_steps: int, norm: str = "linf",
                        seed: int = 0, batch: int = 500) -> Split:
-    """The training split plus one bias-flipped adversarial copy of every image (target label kept)."""
+    """One bias-flipped adversarial copy of every training image (target label kept), plus the clean images
+    that :func:`balancing_keep` keeps."""
     gen = torch.Generator().manual_seed(seed)
     targets = flipped_bias(data.train.b, data.n_bias, generator=gen)
     attack = flip_attack(bias_net, eps=eps, steps=attack_steps, norm=norm)
     x = data.train.x
     adv = torch.cat([attack(x[i : i + batch], targets[i : i + batch]) for i in range(0, len(x), batch)])
-    return Split(torch.cat([x, adv]), torch.cat([data.train.y, data.train.y]), torch.cat([data.train.b, targets]))
+    keep = balancing_keep(len(x), data.n_bias, generator=gen)
+    return Split(torch.cat([x[keep], adv]), torch.cat([data.train.y[keep], data.train.y]),
+                 torch.cat([data.train.b[keep], targets]))
 
 
 def aeda_pre(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
@@ -76,16 +101,18 @@ def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float,
              attack_steps: int, norm: str, robust_eps: float) -> DebiasNet:
     net = new_net(data, seed=seed, width=width)
     flip = flip_attack(net, eps=eps, steps=attack_steps, norm=norm)
-    robust = (PGD(net.bias_logits, eps=robust_eps, alpha=2.5 * robust_eps / attack_steps, steps=attack_steps,
-                  norm=norm, seed=seed + 1) if robust_eps > 0 else None)
+    robust = (_ball_attack(net, eps=robust_eps, alpha=2.5 * robust_eps / attack_steps, steps=attack_steps, norm=norm,
+                           targeted=False, random_start=True, seed=seed + 1) if robust_eps > 0 else None)
     gen = torch.Generator().manual_seed(seed)
 
     def loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
         adv = flip(x, flipped_bias(b, data.n_bias, generator=gen))
+        keep = balancing_keep(len(x), data.n_bias, generator=gen)
         bias_x, bias_b = x, b
         if robust is not None:
             bias_x, bias_b = torch.cat([x, robust(x, b)]), torch.cat([b, b])
-        return F.cross_entropy(net(torch.cat([x, adv])), torch.cat([y, y])) + _bias_loss(net, bias_x, None, bias_b, None)
+        return (F.cross_entropy(net(torch.cat([x[keep], adv])), torch.cat([y[keep], y]))
+                + _bias_loss(net, bias_x, None, bias_b, None))
 
     return fit_debias(net, data.train, loss, steps=steps_for(data, epochs=epochs, batch=batch), batch=batch,
                       lr=lr, seed=seed)
