@@ -259,6 +259,17 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
     return best, history
 
 
+def lineage(init: Path) -> dict:
+    """The starting weights' sha256 and, when the manifest still records them, how they were trained."""
+    from trust_core.models.registry import manifest_path, sha256_of
+
+    sha = sha256_of(init)
+    path = manifest_path("cloud_enhancer")
+    entries = json.loads(path.read_text()) if path.is_file() else {}
+    parent = next((e for e in entries.values() if e.get("sha256") == sha), None)
+    return {"sha256": sha, **({"command": parent["command"], "metrics": parent["metrics"]} if parent else {})}
+
+
 @click.command(name="enhancer")
 @click.option("--faces", type=int, default=2400, show_default=True, help="Training + validation photos.")
 @click.option("--universal-steps", type=int, default=120, show_default=True, help="Steps of û alone.")
@@ -287,10 +298,11 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     device = "cuda" if torch.cuda.is_available() else "cpu"
     train, val = Objective(train_set, device=device), Objective(val_set, device=device)
     filt = APFFilter()
+    metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep)}
     if init is not None:
         filt.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
+        metrics["init"] = lineage(init)
     filt = filt.to(device)
-    metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep)}
     common = dict(batch=batch, validate_every=20, seed=seed, progress=True)
     if not no_universal_init and universal_steps:
         t1 = time.time()
@@ -305,6 +317,8 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     metrics["val_shared_jpeg75_half"] = validate(val, filt, shared=True)
     metrics["alpha"] = round(filt.universal.scale.item(), 4)
     metrics["total_seconds"] = round(time.time() - t0)
+    metrics["cumulative_seconds"] = metrics["total_seconds"] + metrics.get("init", {}).get("metrics", {}).get(
+        "cumulative_seconds", metrics.get("init", {}).get("metrics", {}).get("total_seconds", 0))
     metrics["device"] = device if device == "cpu" else torch.cuda.get_device_name()
     metrics["threads"] = torch.get_num_threads()
     from cloud_enhancer.enhancer import WEIGHTS_NAME
@@ -321,7 +335,8 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
             "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
     if out is None and not no_universal_init:
         record("cloud_enhancer", WEIGHTS_NAME, file, command=command, data=data, metrics=metrics,
-               notes="APFFilter state_dict: TransferUNet (transfer.*) and UniversalPerturbation (universal.*)")
+               notes="APFFilter state_dict: TransferUNet (transfer.*) and UniversalPerturbation (universal.*)"
+               + ("; continued from the weights in metrics.init" if init else ""))
     if json_out:
         json_out.write_text(json.dumps(metrics, indent=1))
     click.echo(json.dumps({k: v for k, v in metrics.items() if k not in ("universal", "transfer")}, indent=1))

@@ -11,6 +11,7 @@ run resumes. A held-out validation split selects the checkpoint.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from pathlib import Path
 
@@ -94,10 +95,21 @@ def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: in
     return np.concatenate(crops), np.concatenate(embeddings)
 
 
-def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, batch: int = 64, lr: float = 2e-3,
-           val_fraction: float = 0.05, seed: int = 0, progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
-    """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes``; the checkpoint with
-    the best validation cosine wins. Returns (model in eval mode, metrics)."""
+def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float:
+    """Linear warm-up over the first ``warmup`` of the time budget, then cosine decay to 0 at its end
+    (``elapsed`` is the fraction of the budget spent): the schedule fits any machine's speed."""
+    elapsed = min(max(elapsed, 0.0), 1.0)
+    if elapsed < warmup:
+        return peak * (0.1 + 0.9 * elapsed / warmup)
+    return peak * 0.5 * (1 + math.cos(math.pi * (elapsed - warmup) / (1 - warmup)))
+
+
+def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
+           lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0,
+           progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
+    """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes`` (or ``steps``, whichever
+    budget runs out first; the schedule follows it); the checkpoint with the best validation cosine wins.
+    Returns (model in eval mode, metrics)."""
     import copy
 
     import torch
@@ -109,9 +121,10 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, batch: int
     order = np.random.default_rng(seed).permutation(len(crops))
     n_val = max(1, int(len(crops) * val_fraction))
     val, train = order[:n_val], order[n_val:]
-    model = ProbeNet()
+    model = ProbeNet().to(memory_format=torch.channels_last)  # about 25% faster on CPU
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    as_float = lambda idx: torch.from_numpy(crops[idx]).float().div_(255)  # noqa: E731
+    as_float = lambda idx: torch.from_numpy(crops[idx]).float().div_(255).contiguous(  # noqa: E731
+        memory_format=torch.channels_last)
 
     def validate() -> float:
         model.eval()
@@ -121,15 +134,17 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, batch: int
         model.train()
         return float(torch.cat(sims).mean())
 
-    deadline, start = time.time() + minutes * 60, time.time()
+    budget = minutes * 60
+    start = time.time()
     best, best_state, step, epoch, history = -1.0, None, 0, 0, []
-    total = max(1, int(minutes * 60 / 5))  # a rough step budget for the cosine schedule (≈5 s/step on 1 core)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.05)
+    spent = lambda: max((time.time() - start) / budget, step / steps if steps else 0.0)  # noqa: E731
     model.train()
-    while time.time() < deadline:
-        rng = np.random.default_rng(seed + epoch)
-        for i in range(0, len(train) - batch + 1, batch):
-            idx = train[rng.permutation(len(train))[:batch]]
+    while spent() < 1:
+        perm = train[np.random.default_rng(seed + epoch).permutation(len(train))]
+        for i in range(0, len(perm) - batch + 1, batch):
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(spent(), peak=lr)
+            idx = perm[i:i + batch]
             x = as_float(idx)
             flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
@@ -137,26 +152,27 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, batch: int
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if step < total - 1:
-                sched.step()
             step += 1
-            if step % 50 == 0 or time.time() >= deadline:
+            done = spent() >= 1
+            if step % 200 == 0 or done:
                 score = validate()
                 history.append((step, round(score, 4)))
                 if progress:
-                    click.echo(f"step {step} loss {loss.item():.4f} val cosine {score:.4f} ({time.time() - start:.0f} s)", err=True)
+                    click.echo(f"step {step} epoch {epoch} loss {loss.item():.4f} val cosine {score:.4f} "
+                               f"({time.time() - start:.0f} s)", err=True)
                 if score > best:
                     best, best_state = score, copy.deepcopy(model.state_dict())
-            if time.time() >= deadline:
+            if done:
                 break
         epoch += 1
     model.load_state_dict(best_state)
-    model.eval()
-    return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "batch": batch,
-                   "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes, "history": history}
+    model = model.to(memory_format=torch.contiguous_format).eval()
+    return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "epochs": round(step * batch / len(train), 2),
+                   "batch": batch, "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes,
+                   "history": history}
 
 
-def lfw_agreement(model, *, folds: tuple[int, ...] = (0, 1), progress: bool = True) -> dict:  # noqa: ANN001
+def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress: bool = True) -> dict:  # noqa: ANN001
     """LFW verification accuracy of the probe and the teacher on the same fixed-box crops of the pairs of ``folds``
     (each fold's threshold chosen on the other folds, as in the 10-fold protocol), and their cosine agreement."""
     import torch

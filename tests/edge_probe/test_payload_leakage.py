@@ -1,5 +1,5 @@
-"""Gradient leakage and MI-FACE against the probe's payload: the optimisation reproduces the payload and moves the
-prior toward the photo that produced it, not toward other faces."""
+"""Gradient leakage and MI-FACE against the probe's payload: the optimisation reproduces the payload, yet
+recovers nothing of the photo that produced it."""
 from __future__ import annotations
 
 import pytest
@@ -21,17 +21,19 @@ def setting(probe):  # noqa: ANN001, ANN201
     return truth, compute_signal(probe, truth) / DEFAULT_EPS, prior
 
 
-def test_gradient_leakage_moves_the_prior_toward_the_true_face(probe, setting):  # noqa: ANN001
+def test_gradient_leakage_reproduces_the_payload_not_the_face(probe, setting):  # noqa: ANN001
     truth, payload, prior = setting
     torch.manual_seed(0)
     recon = reconstruct_from_payload(probe, payload, prior, attack="gradient", steps=15)
     assert recon.shape == truth.shape and 0 <= recon.min() and recon.max() <= 1
     start = sign_agreement(probe, prior.expand_as(truth).contiguous(), payload)
     assert (sign_agreement(probe, recon, payload) > start + 0.05).all()  # its own payload looks like the observed one
-    # what it added to the prior points toward the face that sent the payload more than toward the other face
-    moved, true_dev = (F.normalize((t - prior).flatten(1), dim=1) for t in (recon, truth))
-    corr = (moved @ true_dev.T).numpy()  # rows: reconstructions, columns: true faces
-    assert corr[0, 0] > corr[0, 1] + 0.005 and corr[1, 1] > corr[1, 0] + 0.005
+    # ...but against the shipped probe it recovers no face: the change stays tiny and brings no reconstruction
+    # nearer its true face than the prior was
+    def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return ((a - b) ** 2).flatten(1).mean(1)
+
+    assert (mse(recon, prior) < 0.01).all() and (mse(recon, truth) >= mse(prior, truth)).all()
 
 
 def test_mi_face_on_payload_confidence(probe, setting):  # noqa: ANN001

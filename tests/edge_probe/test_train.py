@@ -1,0 +1,35 @@
+"""The probe's distillation loop: its time-based schedule and that it fits the teacher's embeddings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from edge_probe.model import EMBEDDING_DIM, ProbeNet
+from edge_probe.train import distil, learning_rate
+
+
+def test_learning_rate_warms_up_then_decays_to_zero_over_the_budget():
+    assert learning_rate(0.0, peak=1.0) == pytest.approx(0.1)
+    assert learning_rate(0.03, peak=1.0) == pytest.approx(1.0)
+    assert learning_rate(0.515, peak=2.0) == pytest.approx(1.0)
+    assert learning_rate(1.0, peak=1.0) == pytest.approx(0.0, abs=1e-12)
+    assert learning_rate(1.5, peak=1.0) == pytest.approx(0.0, abs=1e-12)  # past the deadline: no negative rate
+    rates = [learning_rate(t, peak=1.0) for t in np.linspace(0.03, 1, 50)]
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+
+
+def test_distil_fits_the_teacher_and_returns_an_eval_model():
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (80, 3, 112, 112), dtype=np.uint8)
+    direction = rng.normal(size=EMBEDDING_DIM)
+    targets = direction + 0.3 * rng.normal(size=(80, EMBEDDING_DIM))  # one teacher direction, per-face noise
+    targets = (targets / np.linalg.norm(targets, axis=1, keepdims=True)).astype(np.float32)
+    with torch.no_grad():
+        before = torch.nn.functional.cosine_similarity(ProbeNet().eval()(torch.rand(4, 3, 112, 112)),
+                                                       torch.from_numpy(targets[:4])).mean().item()
+    model, metrics = distil(crops, targets, minutes=10, steps=30, batch=16, lr=5e-3, val_fraction=0.1, progress=False)
+    assert not model.training and metrics["steps"] == 30 and metrics["val_faces"] == 8
+    assert abs(before) < 0.2 and metrics["val_cosine_to_teacher"] > 0.4  # 0.63 after its 30 steps
+    with torch.no_grad():
+        assert model(torch.rand(2, 3, 112, 112)).shape == (2, EMBEDDING_DIM)
