@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from cloud_enhancer.train import Objective, build_faces, fit, sharing, split_identities, validate
+from cloud_enhancer.train import Objective, build_faces, fit, lineage, sharing, split_identities, validate
 
 
 def test_split_keeps_every_identity_on_one_side(tmp_path):  # noqa: ANN001
@@ -61,3 +61,17 @@ def test_a_few_universal_steps_lower_the_match_to_the_other_photos(tiny_faces): 
     best, history = fit(filt, objective, objective, steps=8, lr=0.05, batch=6, params=filt.universal.parameters(),
                         label="test", rows=rows, validate_every=4, seed=0, progress=False)
     assert best["cosine"] < before["cosine"] - 0.02 and len(history) == 2
+
+
+def test_lineage_finds_the_recorded_training_of_the_starting_weights(tmp_path):  # noqa: ANN001
+    import json
+
+    from trust_core.models.registry import manifest_path, sha256_of
+
+    shipped = manifest_path("cloud_enhancer").parent / "apf_filter.pt"
+    entry = json.loads(manifest_path("cloud_enhancer").read_text())["apf_filter"]
+    found = lineage(shipped)
+    assert found == {"sha256": sha256_of(shipped), "command": entry["command"], "metrics": entry["metrics"]}
+    unknown = tmp_path / "other.pt"
+    unknown.write_bytes(b"not the shipped weights")
+    assert lineage(unknown) == {"sha256": sha256_of(unknown)}  # no record: the checksum alone
