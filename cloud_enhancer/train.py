@@ -261,13 +261,11 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
 
 def lineage(init: Path) -> dict:
     """The starting weights' sha256 and, when the manifest still records them, how they were trained."""
-    from trust_core.models.registry import manifest_path, sha256_of
+    from trust_core.models.registry import read_manifest, sha256_of
 
     sha = sha256_of(init)
-    path = manifest_path("cloud_enhancer")
-    entries = json.loads(path.read_text()) if path.is_file() else {}
-    parent = next((e for e in entries.values() if e.get("sha256") == sha), None)
-    return {"sha256": sha, **({"command": parent["command"], "metrics": parent["metrics"]} if parent else {})}
+    parent = next((e for e in read_manifest("cloud_enhancer").values() if e.sha256 == sha), None)
+    return {"sha256": sha, **({"command": parent.command, "metrics": parent.metrics} if parent else {})}
 
 
 @click.command(name="enhancer")
@@ -317,8 +315,8 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     metrics["val_shared_jpeg75_half"] = validate(val, filt, shared=True)
     metrics["alpha"] = round(filt.universal.scale.item(), 4)
     metrics["total_seconds"] = round(time.time() - t0)
-    metrics["cumulative_seconds"] = metrics["total_seconds"] + metrics.get("init", {}).get("metrics", {}).get(
-        "cumulative_seconds", metrics.get("init", {}).get("metrics", {}).get("total_seconds", 0))
+    parent = metrics.get("init", {}).get("metrics", {})
+    metrics["cumulative_seconds"] = metrics["total_seconds"] + parent.get("cumulative_seconds", parent.get("total_seconds", 0))
     metrics["device"] = device if device == "cpu" else torch.cuda.get_device_name()
     metrics["threads"] = torch.get_num_threads()
     from cloud_enhancer.enhancer import WEIGHTS_NAME

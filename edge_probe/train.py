@@ -96,7 +96,7 @@ def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: in
 
 
 def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float:
-    """Linear warm-up over the first ``warmup`` of the time budget, then cosine decay to 0 at its end
+    """Linear warm-up over the first ``warmup`` of the budget, then cosine decay to 0 at its end
     (``elapsed`` is the fraction of the budget spent): the schedule fits any machine's speed."""
     elapsed = min(max(elapsed, 0.0), 1.0)
     if elapsed < warmup:

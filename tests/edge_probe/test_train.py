@@ -1,4 +1,4 @@
-"""The probe's distillation loop: its time-based schedule and that it fits the teacher's embeddings."""
+"""The probe's distillation loop: its budget-based schedule and that it fits the teacher's embeddings."""
 from __future__ import annotations
 
 import numpy as np
