@@ -65,7 +65,6 @@ class ProtectionCheck:
         """The recognizers that load here; the others are listed in :attr:`unavailable` with the reason."""
         with self._lock:
             if self._recognizers is None:
-                import edge_probe.recognizer  # noqa: F401 - registers "probe"
                 from trust_core.faces.recognizers import get_recognizer
 
                 loaded = []

@@ -91,8 +91,7 @@ def _chip_embeddings(dlib, faces: np.ndarray):  # noqa: ANN001, ANN202
     """dlib embeddings of (N, 3, 112, 112) face views, each seen as a 160-px box crop (the box is its centre 128 px)."""
     from trust_core.faces.align import Face
 
-    box = np.array([16.0, 16.0, 144.0, 144.0])
-    face = Face(box, np.tile(box[:2], (5, 1)), 1.0)
+    face = Face.from_box([16.0, 16.0, 144.0, 144.0], score=1.0)
     out = []
     for view in faces:
         image = np.rint(np.clip(F.interpolate(torch.from_numpy(view)[None], size=CROP_SIZE, mode="bilinear",

@@ -22,8 +22,6 @@ from edge_probe.model import WEIGHTS_NAME
 
 TEACHER = "facenet-casia"
 CHUNK = 256
-#: the fixed face box (x0, y0, x1, y1) of CelebA's aligned 89×109 images (half of the official 178×218).
-CELEBA_BOX = (22.0, 38.0, 67.0, 93.0)
 
 
 def training_files(*, lfw_limit: int | None = None, celeba_limit: int | None = None, seed: int = 0) -> list[Path]:
@@ -43,6 +41,7 @@ def training_files(*, lfw_limit: int | None = None, celeba_limit: int | None = N
 def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     """(teacher 160-px crops, probe 112-px crops) as float32 (N, 3, S, S) in [0, 1] for ``paths``."""
     from edge_probe.crops import CROP_SIZE, probe_view
+    from trust_core.data.celeba import face_box
     from trust_core.faces.align import Face, align_faces
     from trust_core.faces.evaluate import lfw_fallback_face
     from trust_core.faces.io import load_image
@@ -51,8 +50,7 @@ def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     for path in paths:
         image = load_image(path)
         if "celeba" in str(path).lower():
-            box = np.array(CELEBA_BOX)
-            face = Face(box, np.tile(box[:2], (5, 1)), 0.0)
+            face = Face.from_box(face_box(image.shape[1]))
         else:
             face = lfw_fallback_face(image.shape)
         big.append(align_faces(image, [face], size=CROP_SIZE, method="box").crops[0].numpy())

@@ -9,6 +9,18 @@ import numpy as np
 from trust_core.data.root import DataMissingError, dataset_dir
 
 
+#: the face box (x0, y0, x1, y1) in the official aligned 178×218 images (CelebA-10k ships them at half size).
+ALIGNED_FACE_BOX = (44.0, 76.0, 134.0, 186.0)
+
+
+def face_box(width: int) -> tuple[float, float, float, float]:
+    """:data:`ALIGNED_FACE_BOX` scaled to an aligned CelebA image ``width`` pixels wide."""
+    if width <= 0:
+        raise ValueError(f"image width must be positive, got {width}")
+    scale = width / 178
+    return tuple(v * scale for v in ALIGNED_FACE_BOX)  # type: ignore[return-value]
+
+
 class CelebA:
     """CelebA under ``<root>/celeba10k`` (or any folder with ``images/`` and the official text files)."""
 

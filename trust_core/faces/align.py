@@ -43,6 +43,13 @@ class Face:
     def from_json(cls, raw: dict) -> Face:
         return cls(np.asarray(raw["box"], float), np.asarray(raw["landmarks"], float), float(raw["score"]))
 
+    @classmethod
+    def from_box(cls, box: Sequence[float], score: float = 0.0) -> Face:
+        """A face known only by its box (a fixed crop, no detector), with typical landmarks placed inside it."""
+        box_arr = np.asarray(box, dtype=np.float64)
+        template = np.array([[0.34, 0.46], [0.66, 0.46], [0.5, 0.64], [0.37, 0.82], [0.63, 0.82]])
+        return cls(box_arr, box_arr[:2] + template * (box_arr[2:] - box_arr[:2]), score)
+
 
 @dataclass
 class AlignedFaces:

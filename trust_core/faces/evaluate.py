@@ -33,9 +33,7 @@ class Embedded:
 def lfw_fallback_face(shape: tuple[int, ...]) -> Face:
     """The centred face LFW photos are cropped around (used where MTCNN finds none): a 110 px box."""
     cy, cx = shape[0] / 2, shape[1] / 2
-    box = np.array([cx - 55, cy - 65, cx + 55, cy + 65])
-    template = np.array([[0.34, 0.46], [0.66, 0.46], [0.5, 0.64], [0.37, 0.82], [0.63, 0.82]])
-    return Face(box, box[:2] + template * (box[2:] - box[:2]), 0.0)
+    return Face.from_box([cx - 55, cy - 65, cx + 55, cy + 65])
 
 
 def _crop_file(

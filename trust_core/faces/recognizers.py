@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: modules that register the built-in recognizers (imported on first registry lookup).
 BUILTIN_MODULES = ("trust_core.faces.facenet_casia", "trust_core.faces.dlib_recognizer")
+#: entry-point group of modules from other packages that register recognizers (edge_probe's ``probe``).
+ENTRY_POINT_GROUP = "apf.recognizers"
 
 _REGISTRY: dict[str, Callable[[], Recognizer]] = {}
 R = TypeVar("R", bound="type[Recognizer]")
@@ -116,8 +118,12 @@ def register_recognizer(name: str) -> Callable[[R], R]:
 
 
 def _load_builtin() -> None:
+    from importlib.metadata import entry_points
+
     for module in BUILTIN_MODULES:
         importlib.import_module(module)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        entry.load()
 
 
 def available_recognizers() -> list[str]:

@@ -14,15 +14,26 @@ import torch
 import torch.nn.functional as F
 
 from trust_core.fairness.datasets import BiasedData, Split
-from trust_core.fairness.models import DebiasNet, reverse_grad
+from trust_core.fairness.models import DebiasNet, backbone_features, reverse_grad
 
 #: ``loss(net, x, y, b, w)`` for one batch; ``w`` are per-sample weights or None.
 BatchLoss = Callable[[DebiasNet, torch.Tensor, torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
 def new_net(data: BiasedData, *, seed: int, width: int = 16) -> DebiasNet:
+    """A fresh model for ``data``: the small CNN of ``width``, or, when the data names a backbone, that
+    recognizer's frozen embedder with a trained layer on top (seeded by ``seed``)."""
     torch.manual_seed(seed)
-    return DebiasNet(n_target=data.n_target, n_bias=data.n_bias, in_channels=data.train.x.shape[1], width=width)
+    features = None
+    if data.backbone is not None:
+        from trust_core.faces.recognizers import get_recognizer
+
+        module = get_recognizer(data.backbone).module
+        with torch.no_grad():
+            embedding_dim = module(data.train.x[:2]).shape[1]
+        features = backbone_features(module, embedding_dim=embedding_dim)
+    return DebiasNet(n_target=data.n_target, n_bias=data.n_bias, in_channels=data.train.x.shape[1], width=width,
+                     features=features)
 
 
 def steps_for(data: BiasedData, *, epochs: int, batch: int) -> int:

@@ -36,7 +36,8 @@ class Split:
 
 @dataclass
 class BiasedData:
-    """A debiasing task: three splits and the number of target and bias classes."""
+    """A debiasing task: three splits and the number of target and bias classes; ``backbone`` names the
+    pretrained recognizer whose face crops the images are (its frozen embedder then starts every model)."""
 
     name: str
     train: Split
@@ -45,6 +46,7 @@ class BiasedData:
     n_target: int
     n_bias: int
     protocol: str
+    backbone: str | None = None
 
 
 def colorize(digits: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
@@ -92,21 +94,51 @@ def colored_mnist(*, strength: float = 0.99, n_train: int = 10000, n_val: int = 
     return BiasedData("cmnist", splits[0], splits[1], test, 10, 10, protocol)
 
 
-def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size: int = 64,
-                    fractions: tuple[float, float] = (0.7, 0.1), seed: int = 0, limit: int | None = None) -> BiasedData:
-    """CelebA-10k with a seeded identity-disjoint train/val/test split, images resized to ``size``².
-
-    ``fractions`` are the train and validation shares of identities; the rest is the test set.
-    """
+def _portrait(path: object, size: int) -> torch.Tensor:
+    """The aligned portrait cropped to a centred square and resized to ``size``² (3, size, size) in [0, 1]."""
     import torch.nn.functional as F
     from PIL import Image
 
+    with Image.open(path) as img:  # type: ignore[arg-type]
+        arr = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
+    side = arr.shape[1] - arr.shape[2]
+    square = arr[:, side // 2 : side // 2 + arr.shape[2]]
+    return F.interpolate(square[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
+
+
+def _face_crop(path: object, recognizer: object) -> torch.Tensor:
+    """The recognizer's own crop of the face box of an aligned CelebA image (3, S, S) in [0, 1]."""
+    from trust_core.data.celeba import face_box
+    from trust_core.faces.align import Face
+    from trust_core.faces.io import load_image
+
+    image = load_image(path)  # type: ignore[arg-type]
+    return recognizer.align(image, [Face.from_box(face_box(image.shape[1]))]).crops[0]  # type: ignore[attr-defined]
+
+
+def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size: int = 64,
+                    backbone: str | None = None, fractions: tuple[float, float] = (0.7, 0.1), seed: int = 0,
+                    limit: int | None = None) -> BiasedData:
+    """CelebA-10k with a seeded identity-disjoint train/val/test split.
+
+    Images are the portraits resized to ``size``², or, with ``backbone`` (a registered differentiable
+    recognizer, e.g. ``"probe"``), that recognizer's crops of the face. ``fractions`` are the train and
+    validation shares of identities; the rest is the test set.
+    """
     from trust_core.data import CelebA
 
-    if not 8 <= size <= 218:
+    if backbone is None and not 8 <= size <= 218:
         raise ValueError(f"size must lie in [8, 218], got {size}")
     if not (0 < fractions[0] and 0 < fractions[1] and sum(fractions) < 1):
         raise ValueError(f"fractions must be two positive shares summing below 1, got {fractions}")
+    recognizer = None
+    if backbone is not None:
+        from trust_core.faces.recognizers import get_recognizer
+
+        recognizer = get_recognizer(backbone)
+        if not recognizer.differentiable:
+            raise ValueError(f"backbone {backbone!r} is not differentiable; AEDA needs input gradients through it")
+        size = recognizer.input_size
     celeba = CelebA()
     y, b = celeba.attribute(target), celeba.attribute(bias)
     ids = celeba.identities
@@ -114,12 +146,7 @@ def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size
     count = len(paths) if limit is None else min(limit, len(paths))
     images = torch.empty(count, 3, size, size)
     for i, path in enumerate(paths[:count]):
-        with Image.open(path) as img:
-            arr = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
-        side = arr.shape[1] - arr.shape[2]  # crop the 89x109 portrait to a centred square, then resize
-        square = arr[:, side // 2 : side // 2 + arr.shape[2]]
-        images[i] = F.interpolate(square[None], size=(size, size), mode="bilinear", antialias=True,
-                                  align_corners=False)[0]
+        images[i] = _portrait(path, size) if recognizer is None else _face_crop(path, recognizer)
     images.clamp_(0, 1)
     rng = np.random.default_rng(seed)
     people = rng.permutation(np.unique(ids[:count]))
@@ -128,6 +155,7 @@ def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size
     which = torch.tensor([part[int(p)] for p in ids[:count]])
     yt, bt = torch.from_numpy(y[:count]), torch.from_numpy(b[:count])
     splits = [Split(images[which == k], yt[which == k], bt[which == k]) for k in range(3)]
-    protocol = (f"CelebA-10k {target} (target) vs {bias} (bias), {size}x{size}, identity-disjoint split "
+    view = f"{size}x{size} portraits" if backbone is None else f"{backbone}'s {size}x{size} face crops"
+    protocol = (f"CelebA-10k {target} (target) vs {bias} (bias), {view}, identity-disjoint split "
                 f"{len(splits[0])}/{len(splits[1])}/{len(splits[2])} (seed {seed})")
-    return BiasedData("celeba", *splits, 2, 2, protocol)
+    return BiasedData("celeba", *splits, 2, 2, protocol, backbone)

@@ -37,8 +37,8 @@ PROTOCOLS: dict[str, Protocol] = {
     "cmnist": Protocol(data={"strength": 0.99, "n_train": 55000, "n_val": 5000, "n_test": 1000},
                        train={"epochs": 3, "batch": 128, "lr": 1e-3, "width": 16},
                        attack={"eps": 1.0, "attack_steps": 10, "norm": "tint", "robust_eps": 0.2}),
-    "celeba": Protocol(data={"size": 32},
-                       train={"epochs": 8, "batch": 128, "lr": 3e-3, "width": 16},
+    "celeba": Protocol(data={"backbone": "probe"},
+                       train={"epochs": 2, "batch": 128, "lr": 3e-3, "width": 16},
                        attack={"eps": 8 / 255, "attack_steps": 1, "robust_eps": 4 / 255}),
 }
 

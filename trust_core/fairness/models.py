@@ -1,4 +1,6 @@
-"""A small CNN with a shared feature extractor, a target head and a bias head, and the gradient-reversal layer."""
+"""The debiasing model — a shared feature extractor read by a target head and a bias head — its two feature
+extractors (a small CNN trained from scratch, or a frozen pretrained face embedder with a trained layer on top),
+and the gradient-reversal layer."""
 from __future__ import annotations
 
 import torch
@@ -21,29 +23,65 @@ def reverse_grad(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     return _ReverseGrad.apply(x, scale)
 
 
+class Centred(nn.Module):
+    """``x − 0.5``: [0, 1] images centred on zero."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - 0.5
+
+
+def small_cnn(*, in_channels: int = 3, width: int = 16, feature_dim: int = 64) -> nn.Sequential:
+    """Three conv blocks → ``feature_dim`` features; no batch-norm or dropout, so train and eval behave alike."""
+    return nn.Sequential(
+        Centred(),
+        nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(3),
+        nn.Flatten(), nn.Linear(36 * width, feature_dim), nn.ReLU(),
+    )
+
+
+class FrozenBackbone(nn.Module):
+    """A pretrained embedder that stays in eval mode with its weights fixed, whatever ``train()`` is called with;
+    gradients still flow through it to the input (the attacks need them)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module.eval().requires_grad_(False)
+
+    def train(self, mode: bool = True) -> FrozenBackbone:
+        super().train(mode)
+        self.module.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+def backbone_features(module: nn.Module, *, embedding_dim: int, feature_dim: int = 64) -> nn.Sequential:
+    """A frozen pretrained embedder (``embedding_dim`` outputs) → a trained ``Linear`` + ReLU to ``feature_dim``."""
+    return nn.Sequential(FrozenBackbone(module), nn.Linear(embedding_dim, feature_dim), nn.ReLU())
+
+
 class DebiasNet(nn.Module):
-    """Three conv blocks → ``feature_dim`` features, read by a target head and a bias head.
+    """``features`` → ``feature_dim`` features, read by a target head and a bias head (the small CNN by default).
 
     ``net(x)`` gives target logits for inputs in [0, 1] and :meth:`bias_logits` the bias logits through the
-    same features (the model AEDA attacks). No batch-norm or dropout: train and eval behave alike.
+    same features (the model AEDA attacks).
     """
 
     def __init__(self, *, n_target: int, n_bias: int, in_channels: int = 3, width: int = 16,
-                 feature_dim: int = 64) -> None:
+                 feature_dim: int = 64, features: nn.Module | None = None) -> None:
         super().__init__()
         if min(n_target, n_bias) < 2:
             raise ValueError(f"need at least two target and two bias classes, got {n_target} and {n_bias}")
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(3),
-            nn.Flatten(), nn.Linear(36 * width, feature_dim), nn.ReLU(),
-        )
+        self.features = features if features is not None else small_cnn(in_channels=in_channels, width=width,
+                                                                        feature_dim=feature_dim)
         self.target_head = nn.Linear(feature_dim, n_target)
         self.bias_head = nn.Linear(feature_dim, n_bias)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x - 0.5)
+        return self.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.target_head(self.embed(x))
