@@ -8,9 +8,14 @@ digit there and each image is seen in all ten colours (AEDA, Zhang & Sang, ACM M
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from trust_core.faces.recognizers import Recognizer
 
 #: ten well-separated background colours, colour k is the one digit k gets in training.
 PALETTE = torch.tensor([
@@ -94,26 +99,26 @@ def colored_mnist(*, strength: float = 0.99, n_train: int = 10000, n_val: int = 
     return BiasedData("cmnist", splits[0], splits[1], test, 10, 10, protocol)
 
 
-def _portrait(path: object, size: int) -> torch.Tensor:
+def _portrait(path: Path, size: int) -> torch.Tensor:
     """The aligned portrait cropped to a centred square and resized to ``size``² (3, size, size) in [0, 1]."""
     import torch.nn.functional as F
     from PIL import Image
 
-    with Image.open(path) as img:  # type: ignore[arg-type]
+    with Image.open(path) as img:
         arr = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
     side = arr.shape[1] - arr.shape[2]
     square = arr[:, side // 2 : side // 2 + arr.shape[2]]
     return F.interpolate(square[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
 
 
-def _face_crop(path: object, recognizer: object) -> torch.Tensor:
+def _face_crop(path: Path, recognizer: Recognizer) -> torch.Tensor:
     """The recognizer's own crop of the face box of an aligned CelebA image (3, S, S) in [0, 1]."""
     from trust_core.data.celeba import face_box
     from trust_core.faces.align import Face
     from trust_core.faces.io import load_image
 
-    image = load_image(path)  # type: ignore[arg-type]
-    return recognizer.align(image, [Face.from_box(face_box(image.shape[1]))]).crops[0]  # type: ignore[attr-defined]
+    image = load_image(path)
+    return recognizer.align(image, [Face.from_box(face_box(image.shape[1]))]).crops[0]
 
 
 def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size: int = 64,

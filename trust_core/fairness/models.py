@@ -43,7 +43,8 @@ def small_cnn(*, in_channels: int = 3, width: int = 16, feature_dim: int = 64) -
 
 class FrozenBackbone(nn.Module):
     """A pretrained embedder that stays in eval mode with its weights fixed, whatever ``train()`` is called with;
-    gradients still flow through it to the input (the attacks need them)."""
+    gradients still flow through it to the input (the attacks need them). ``module`` itself is frozen in place,
+    so a registry's shared instance can serve every model without copies."""
 
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
