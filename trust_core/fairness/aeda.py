@@ -11,6 +11,11 @@ is seen across bias groups — as often in each group when :func:`balancing_keep
 * :func:`aeda_robust` — :func:`aeda_online` whose bias head is also adversarially trained (PGD, Madry et al.),
   so its adversarial examples change the bias attribute itself rather than exploiting non-robust features.
 
+The online forms weight the bias head's loss by ``bias_weight``: at 1 the shared features come to be dominated
+by the bias (on C-MNIST, the colour), which the target head then reads; a small weight keeps the bias head good
+enough to attack while the features serve the target (AEDA_robust, seed 0, on C-MNIST's validation digits in
+all ten colours: bias gap 9.3 at weight 1, 2.6 at 0.2, 2.4 at 0.1, 2.8 at 0.05).
+
 Flips and the bias head's adversarial training use the L∞ or the L2 ball of the pixels, or the colour shifts of
 :class:`~trust_core.attacks.TintAttack` (``norm="tint"``), which recolour an image without touching its shape.
 """
@@ -98,7 +103,9 @@ def aeda_pre(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 1
 
 
 def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float, width: int, eps: float,
-             attack_steps: int, norm: str, robust_eps: float) -> DebiasNet:
+             attack_steps: int, norm: str, robust_eps: float, bias_weight: float) -> DebiasNet:
+    if not 0 < bias_weight:
+        raise ValueError(f"bias_weight must be positive (the flips need a trained bias head), got {bias_weight}")
     net = new_net(data, seed=seed, width=width)
     flip = flip_attack(net, eps=eps, steps=attack_steps, norm=norm)
     robust = (_ball_attack(net, eps=robust_eps, alpha=2.5 * robust_eps / attack_steps, steps=attack_steps, norm=norm,
@@ -112,24 +119,25 @@ def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float,
         if robust is not None:
             bias_x, bias_b = torch.cat([x, robust(x, b)]), torch.cat([b, b])
         return (F.cross_entropy(net(torch.cat([x[keep], adv])), torch.cat([y[keep], y]))
-                + _bias_loss(net, bias_x, None, bias_b, None))
+                + bias_weight * _bias_loss(net, bias_x, None, bias_b, None))
 
     return fit_debias(net, data.train, loss, steps=steps_for(data, epochs=epochs, batch=batch), batch=batch,
                       lr=lr, seed=seed)
 
 
 def aeda_online(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
-                width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf") -> DebiasNet:
+                width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf",
+                bias_weight: float = 1.0) -> DebiasNet:
     """AEDA_online: shared features; each batch adds examples flipped against the current bias head."""
     return _coupled(data, seed=seed, epochs=epochs, batch=batch, lr=lr, width=width, eps=eps,
-                    attack_steps=attack_steps, norm=norm, robust_eps=0.0)
+                    attack_steps=attack_steps, norm=norm, robust_eps=0.0, bias_weight=bias_weight)
 
 
 def aeda_robust(data: BiasedData, *, seed: int = 0, epochs: int = 3, batch: int = 128, lr: float = 1e-3,
                 width: int = 16, eps: float = 0.3, attack_steps: int = 5, norm: str = "linf",
-                robust_eps: float = 0.1) -> DebiasNet:
+                robust_eps: float = 0.1, bias_weight: float = 1.0) -> DebiasNet:
     """AEDA_robust: AEDA_online whose bias head also trains on PGD examples within ``robust_eps``."""
     if not 0 < robust_eps:
         raise ValueError(f"robust_eps must be positive, got {robust_eps}")
     return _coupled(data, seed=seed, epochs=epochs, batch=batch, lr=lr, width=width, eps=eps,
-                    attack_steps=attack_steps, norm=norm, robust_eps=robust_eps)
+                    attack_steps=attack_steps, norm=norm, robust_eps=robust_eps, bias_weight=bias_weight)

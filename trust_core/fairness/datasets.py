@@ -2,8 +2,8 @@
 
 Each is a :class:`BiasedData`: images in [0, 1], a target label ``y`` and a bias label ``b`` for the train,
 validation and test splits. In C-MNIST the training colour follows the digit with probability
-``strength`` and the test set crosses every test digit with every colour, so colour is independent of the
-digit there and each image is seen in all ten colours (AEDA, Zhang & Sang, ACM MM 2020, Sec. 5.1).
+``strength`` and the validation and test sets cross every digit with every colour, so colour is independent
+of the digit there and each image is seen in all ten colours (AEDA, Zhang & Sang, ACM MM 2020, Sec. 5.1).
 """
 from __future__ import annotations
 
@@ -60,6 +60,12 @@ def colorize(digits: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
     return digits + (1 - digits) * background
 
 
+def crossed(digits: torch.Tensor, labels: torch.Tensor) -> Split:
+    """Every digit drawn in each of the ten colours (colour-major order): colour independent of the digit."""
+    colours = torch.arange(10).repeat_interleave(len(labels))
+    return Split(colorize(digits.repeat(10, 1, 1, 1), colours), labels.repeat(10), colours)
+
+
 def biased_colours(labels: torch.Tensor, *, strength: float, generator: torch.Generator) -> torch.Tensor:
     """Colour = digit with probability ``strength``, otherwise one of the other nine colours uniformly."""
     if not 0.0 <= strength <= 1.0:
@@ -73,9 +79,10 @@ def colored_mnist(*, strength: float = 0.99, n_train: int = 10000, n_val: int = 
                   seed: int = 0) -> BiasedData:
     """C-MNIST: MNIST digits on a background colour that predicts the digit in training.
 
-    Train and validation come from disjoint parts of MNIST-train, both biased at ``strength``; the test set
-    is the first ``n_test`` MNIST-test digits, each drawn in all ten colours (``10 · n_test`` images).
-    The bias label is the colour index.
+    Train and validation come from disjoint parts of MNIST-train: training colours are biased at ``strength``,
+    the ``n_val`` validation digits are each drawn in all ten colours like the test set, which is the first
+    ``n_test`` MNIST-test digits (``10 · n_test`` images each), so settings are chosen on held-out digits under
+    the test's colour distribution, never on the test set. The bias label is the colour index.
     """
     from trust_core.data import mnist_tensors
 
@@ -89,14 +96,13 @@ def colored_mnist(*, strength: float = 0.99, n_train: int = 10000, n_val: int = 
     x, y = mnist_tensors("train")
     order = torch.randperm(len(y), generator=gen)[: n_train + n_val]
     x, y = x[order], y[order]
-    b = biased_colours(y, strength=strength, generator=gen)
-    splits = [Split(colorize(x[s], b[s]), y[s], b[s]) for s in (slice(0, n_train), slice(n_train, None))]
-    xt, yt = mnist_tensors("test", limit=n_test)
-    colours = torch.arange(10).repeat_interleave(len(yt))
-    test = Split(colorize(xt.repeat(10, 1, 1, 1), colours), yt.repeat(10), colours)
-    protocol = (f"C-MNIST: {n_train} train / {n_val} val digits, colour = digit with p={strength}; "
-                f"test = {n_test} MNIST-test digits x 10 colours")
-    return BiasedData("cmnist", splits[0], splits[1], test, 10, 10, protocol)
+    b = biased_colours(y, strength=strength, generator=gen)[:n_train]
+    train = Split(colorize(x[:n_train], b), y[:n_train], b)
+    val = crossed(x[n_train:], y[n_train:])
+    test = crossed(*mnist_tensors("test", limit=n_test))
+    protocol = (f"C-MNIST: {n_train} train digits, colour = digit with p={strength}; val = {n_val} held-out "
+                f"train digits x 10 colours; test = {n_test} MNIST-test digits x 10 colours")
+    return BiasedData("cmnist", train, val, test, 10, 10, protocol)
 
 
 def _portrait(path: Path, size: int) -> torch.Tensor:

@@ -112,6 +112,14 @@ def test_balancing_keeps_one_clean_image_per_other_group() -> None:
     assert abs(share - 1 / 9) < 0.005
 
 
+def test_online_forms_need_a_positive_bias_weight(small_cmnist) -> None:
+    from trust_core.fairness.aeda import aeda_online, aeda_robust
+
+    for fn in (aeda_online, aeda_robust):
+        with pytest.raises(ValueError, match="bias_weight"):
+            fn(small_cmnist, epochs=1, bias_weight=0.0)
+
+
 def test_cli_rejects_unknown_method() -> None:
     from trust_core.fairness.cli import app
 
