@@ -1,6 +1,7 @@
 """Run debiasing methods over seeds and set the figures beside the published AEDA tables (bACC %, bias in % points)."""
 from __future__ import annotations
 
+import inspect
 import statistics
 import time
 from collections.abc import Callable
@@ -83,11 +84,9 @@ def run_one(data: Any, method: str, *, seed: int, **overrides: Any) -> dict[str,
 
     fn = method_fn("original" if method == UNBIASED else method)
     protocol = PROTOCOLS[data.name]
-    kwargs = {**protocol.train, **(protocol.attack if method.startswith("aeda") else {}), **overrides}
-    if method == "aeda-online" or method == "aeda-pre":
-        kwargs.pop("robust_eps", None)
-    if method == "aeda-pre":
-        kwargs.pop("bias_weight", None)  # its bias classifier is a separate model
+    accepted = inspect.signature(fn).parameters  # each method takes the attack settings it uses
+    attack = {key: value for key, value in protocol.attack.items() if key in accepted}
+    kwargs = {**protocol.train, **attack, **overrides}
     start = time.perf_counter()
     net = fn(data, seed=seed, **kwargs)
     seconds = time.perf_counter() - start
