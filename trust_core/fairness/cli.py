@@ -5,6 +5,7 @@ import json
 import time
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -31,7 +32,8 @@ def run(
                                           "bias, the ceiling), or all. Repeat the option for several."),
     seeds: int = typer.Option(3, min=1, help="Number of training seeds (0..seeds-1)."),
     epochs: int = typer.Option(None, min=1, help="Override the protocol's number of epochs."),
-    json_out: Path = typer.Option(None, "--json", help="Write every run and the summary to this JSON file."),
+    json_out: Path = typer.Option(None, "--json", help="Write every run and the summary to this JSON file; a file "
+                                                       "from the same setup keeps its other methods."),
     threads: int = typer.Option(1, min=1, help="torch threads."),
 ) -> None:
     """Train each method with each seed; print test bACC and bias (% points), mean ± std, beside the published ones."""
@@ -42,6 +44,7 @@ def run(
         PROTOCOLS,
         PUBLISHED,
         UNBIASED,
+        extend_report,
         load,
         run_one,
         summarise,
@@ -65,6 +68,7 @@ def run(
     report: dict[str, object] = {"dataset": dataset.value, "protocol": data.protocol,
                                  "train": {**PROTOCOLS[dataset.value].train, **overrides},
                                  "attack": PROTOCOLS[dataset.value].attack, "methods": {}}
+    existing = _earlier_results(json_out, report)
     typer.echo(f"{'method':12s} {'bACC %':>15s} {'bias (pts)':>15s} {'val bACC':>15s} {'published':>16s} {'s/seed':>7s}")
     for name in methods:
         runs = []
@@ -83,7 +87,21 @@ def run(
     typer.echo(f"total {report['seconds']:.0f} s on {threads} thread(s)")
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2))
+        json_out.write_text(json.dumps(report if existing is None else extend_report(existing, report), indent=2))
+
+
+def _earlier_results(path: Path | None, report: dict[str, object]) -> dict[str, Any] | None:
+    """The results already in ``path``, checked before any training to be extendable by ``report``."""
+    from trust_core.fairness.experiment import extend_report
+
+    if path is None or not path.exists():
+        return None
+    try:
+        existing = json.loads(path.read_text())
+        extend_report(existing, json.loads(json.dumps(report)))
+    except (json.JSONDecodeError, ValueError, AttributeError) as err:
+        raise typer.BadParameter(f"{path} holds other results ({err}); choose another --json file") from err
+    return existing
 
 
 def _fewshot(seeds: int, epochs: int | None, json_out: Path | None) -> None:

@@ -96,6 +96,20 @@ def run_one(data: Any, method: str, *, seed: int, **overrides: Any) -> dict[str,
     return result
 
 
+#: the entries of a results file that say what was run; files that share them can be combined.
+SETUP_KEYS = ("dataset", "protocol", "train", "attack")
+
+
+def extend_report(existing: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """``existing``'s methods with ``report``'s added (a method in both takes ``report``'s runs), so one
+    results file can be filled by several runs; ``seconds`` adds up. Both must share :data:`SETUP_KEYS`."""
+    differing = [key for key in SETUP_KEYS if existing.get(key) != report.get(key)]
+    if differing:
+        raise ValueError(f"the results were made under another setup ({', '.join(differing)} differ)")
+    return {**existing, **report, "methods": {**existing.get("methods", {}), **report.get("methods", {})},
+            "seconds": existing.get("seconds", 0.0) + report.get("seconds", 0.0)}
+
+
 def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Mean and (sample) standard deviation of every figure over seeds."""
     return {key: {"mean": statistics.fmean(r[key] for r in runs),

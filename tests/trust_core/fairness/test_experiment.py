@@ -24,3 +24,30 @@ def test_only_cmnist_has_an_unbiased_twin() -> None:
 
     result = CliRunner().invoke(app, ["celeba", "--method", "unbiased", "--seeds", "1"])
     assert result.exit_code != 0 and "unknown method" in result.output
+
+
+def _results(protocol: str, methods: dict[str, object], seconds: float) -> dict[str, object]:
+    return {"dataset": "cmnist", "protocol": protocol, "train": {"epochs": 3}, "attack": {"eps": 1.0},
+            "methods": methods, "seconds": seconds}
+
+
+def test_results_of_one_setup_extend_each_other() -> None:
+    from trust_core.fairness.experiment import extend_report
+
+    earlier = _results("p", {"original": {"runs": [1]}, "adv": {"runs": [2]}}, 10.0)
+    merged = extend_report(earlier, _results("p", {"adv": {"runs": [3]}, "reweight": {"runs": [4]}}, 5.0))
+    assert merged["methods"] == {"original": {"runs": [1]}, "adv": {"runs": [3]}, "reweight": {"runs": [4]}}
+    assert merged["seconds"] == 15.0
+    with pytest.raises(ValueError, match="protocol differ"):
+        extend_report(earlier, _results("another split", {}, 1.0))
+
+
+@pytest.mark.parametrize("content", ['{"dataset": "cmnist", "protocol": "an older split", "methods": {}}', "{not json"])
+def test_cli_refuses_a_results_file_of_another_setup_before_training(tmp_path, content: str) -> None:
+    from trust_core.fairness.cli import app
+
+    out = tmp_path / "results.json"
+    out.write_text(content)
+    result = CliRunner().invoke(app, ["cmnist", "--method", "original", "--seeds", "1", "--json", str(out)])
+    assert result.exit_code != 0 and "holds other results" in result.output
+    assert out.read_text() == content  # nothing lost
