@@ -92,13 +92,13 @@ def run(
 
 def _earlier_results(path: Path | None, report: dict[str, object]) -> dict[str, Any] | None:
     """The results already in ``path``, checked before any training to be extendable by ``report``."""
-    from trust_core.fairness.experiment import extend_report
+    from trust_core.fairness.experiment import check_same_setup
 
     if path is None or not path.exists():
         return None
     try:
         existing = json.loads(path.read_text())
-        extend_report(existing, json.loads(json.dumps(report)))
+        check_same_setup(existing, report)
     except (json.JSONDecodeError, ValueError, AttributeError) as err:
         raise typer.BadParameter(f"{path} holds other results ({err}); choose another --json file") from err
     return existing

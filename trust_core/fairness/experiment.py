@@ -100,12 +100,17 @@ def run_one(data: Any, method: str, *, seed: int, **overrides: Any) -> dict[str,
 SETUP_KEYS = ("dataset", "protocol", "train", "attack")
 
 
-def extend_report(existing: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
-    """``existing``'s methods with ``report``'s added (a method in both takes ``report``'s runs), so one
-    results file can be filled by several runs; ``seconds`` adds up. Both must share :data:`SETUP_KEYS`."""
+def check_same_setup(existing: dict[str, Any], report: dict[str, Any]) -> None:
+    """Raise ``ValueError`` unless both results share :data:`SETUP_KEYS`."""
     differing = [key for key in SETUP_KEYS if existing.get(key) != report.get(key)]
     if differing:
         raise ValueError(f"the results were made under another setup ({', '.join(differing)} differ)")
+
+
+def extend_report(existing: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """``existing``'s methods with ``report``'s added (a method in both takes ``report``'s runs), so one
+    results file can be filled by several runs; ``seconds`` adds up. Both must share :data:`SETUP_KEYS`."""
+    check_same_setup(existing, report)
     return {**existing, **report, "methods": {**existing.get("methods", {}), **report.get("methods", {})},
             "seconds": existing.get("seconds", 0.0) + report.get("seconds", 0.0)}
 
