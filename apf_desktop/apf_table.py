@@ -28,21 +28,28 @@ PUBLISHED = {"g": (24.6, 12.3, 11.8, 7.6), "ĝ": (8.1, 4.6, 10.2, 1.1), "s": (5.
 
 class APFCloak:
     """Crops of the standard recognizer (N, 3, 160, 160) -> protected crops, by the probe's signal and one row
-    of the filter. Signals are computed once per crop and method and shared by every row and recognizer."""
+    of the filter. Signals are computed once per crop and method (randomised at rate ``randomize`` as the device
+    would, :mod:`edge_probe.randomize`) and shared by every row and recognizer."""
 
-    def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255) -> None:
-        self.probe, self.filter, self.eps = probe, filt.eval(), eps
+    def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255, randomize: float = 0.0,
+                 seed: int = 0) -> None:
+        from edge_probe.randomize import check_rate
+
+        self.probe, self.filter, self.eps, self.randomize = probe, filt.eval(), eps, check_rate(randomize)
+        self.rng = np.random.default_rng(seed)
         self._signals: dict[tuple[str, bytes], np.ndarray] = {}
 
     def signals(self, crops: torch.Tensor, method: str) -> np.ndarray:
         from edge_probe.crops import probe_view
+        from edge_probe.randomize import randomize
         from edge_probe.signal import compute_signal
 
         keys = [(method, hashlib.sha1(c.numpy().tobytes()).digest()) for c in crops]
         missing = [i for i, k in enumerate(keys) if k not in self._signals]
         if missing:
             views = probe_view(crops[missing].numpy())
-            fresh = compute_signal(self.probe, views, method=method, eps=self.eps).numpy()
+            fresh = randomize(compute_signal(self.probe, views, method=method, eps=self.eps).numpy(), method=method,
+                              eps=self.eps, rate=self.randomize, rng=self.rng)
             self._signals.update({keys[i]: g for i, g in zip(missing, fresh, strict=True)})
         return np.stack([self._signals[k] for k in keys])
 
@@ -61,7 +68,8 @@ class APFCloak:
 
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
-              rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", progress: bool = True) -> dict:
+              rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", randomize: float = 0.0,
+              progress: bool = True) -> dict:
     """Every cell of the table on the genuine pairs of folds 1..``folds`` (a cell: still matched, SSIM, PSNR)."""
     from cloud_enhancer.enhancer import Enhancer
     from edge_probe.model import load_probe
@@ -69,7 +77,7 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
     from trust_core.faces.recognizers import get_recognizer
 
     standard = get_recognizer("facenet-casia")
-    runner = APFCloak(load_probe(), Enhancer.load(device="cpu").filter, eps=eps)
+    runner = APFCloak(load_probe(), Enhancer.load(device="cpu").filter, eps=eps, randomize=randomize)
     cells: dict[str, dict] = {}
     for name in recognizers:
         rec = get_recognizer(name)
@@ -83,7 +91,8 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
                     c = cells[f"{name}/{row}/{method}"]
                     typer.echo(f"{name} {row} {method}: {100 * c['genuine_still_matched']:.1f}% still matched, "
                                f"SSIM {c['ssim']:.4f}", err=True)
-    return {"folds": folds, "eps": eps, "share": share, "cells": cells, "published_lfw": PUBLISHED}
+    return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "cells": cells,
+            "published_lfw": PUBLISHED}
 
 
 def format_table(result: dict) -> str:
@@ -92,7 +101,7 @@ def format_table(result: dict) -> str:
     recognizers = dict.fromkeys(k.split("/")[0] for k in result["cells"])
     for name in recognizers:
         lines.append(f"{name} — genuine pairs still matched, % (mean SSIM / PSNR dB), L∞ {result['eps'] * 255:.0f}/255,"
-                     f" share: {result['share']}")
+                     f" share: {result['share']}, randomised response: {result.get('randomize', 0.0):g}")
         lines.append("row  " + "".join(f"{m:>24}" for m in METHODS))
         for row in ROWS:
             cells = [result["cells"].get(f"{name}/{row}/{m}") for m in METHODS]
@@ -112,6 +121,9 @@ def apf_table_command(
     row: list[str] = typer.Option(list(ROWS), "--row"),
     eps: float = typer.Option(8 / 255, help="L∞ budget"),
     share: str = typer.Option("saved", help="saved, jpeg75, half or half+jpeg75 (what sharing does first)"),
+    randomize: float = typer.Option(0.0, min=0.0, max=1.0,
+                                    help="randomised response on the signals at this rate (edge_probe.randomize): "
+                                         "what it costs the protection"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
 ) -> None:
     """Rows g / ĝ / s × FGSM, I-FGSM, MI-FGSM, DI²-FGSM on LFW by the APF protocol (FaceNet-CASIA and dlib)."""
@@ -119,8 +131,10 @@ def apf_table_command(
     bad = [m for m in method if m not in METHODS] + [r for r in row if r not in ROWS]
     if bad:
         raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
+    if randomize >= 1:
+        raise typer.BadParameter(f"--randomize must lie in [0, 1), got {randomize}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
-                       share=share)
+                       share=share, randomize=randomize)
     result["runtime_s"] = round(time.time() - started, 1)
     typer.echo(format_table(result))
     if json_out:

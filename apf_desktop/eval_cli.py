@@ -18,6 +18,8 @@ app.command("apf-table")(apf_table_command)
 def channel(
     method: str = typer.Option("fgsm", help="signal method whose payload is attacked"),
     eps: float = typer.Option(8 / 255, help="L∞ budget of the signal"),
+    randomize: float = typer.Option(0.0, min=0.0, max=1.0, help="randomised response: the share of the signal the "
+                                                                 "device replaces by noise (edge_probe.randomize)"),
     faces: int = typer.Option(2000, min=64, help="public faces the attacker's inverter learns from "
                                                  "(optimisation: whose mean is the prior)"),
     minutes: float = typer.Option(10.0, help="training time of the inverter"),
@@ -32,7 +34,12 @@ def channel(
     """Privacy of the channel: reconstruct faces from the signal alone; SSIM and dlib match rate vs chance."""
     from edge_probe.leakage import audit, public_faces, train_inverter
 
+    if randomize >= 1:
+        raise typer.BadParameter(f"--randomize must lie in [0, 1), got {randomize}")
     if attack == "optimisation":
+        if randomize:
+            raise typer.BadParameter("--randomize applies to the inverter attack; the optimisation attacks read the "
+                                     "plain payload")
         from edge_probe.payload_leakage import payload_audit
         from trust_core.extraction.report import emit
 
@@ -44,12 +51,13 @@ def channel(
     if attack != "inverter":
         raise typer.BadParameter(f"attack must be inverter or optimisation, got {attack!r}")
 
-    signals, views = public_faces(faces, method=method, eps=eps)
+    signals, views = public_faces(faces, method=method, eps=eps, randomize=randomize)
     inverter, history = train_inverter(signals, views, minutes=minutes)
-    result = {**audit(inverter, method=method, eps=eps, folds=folds, examples=examples),
+    result = {**audit(inverter, method=method, eps=eps, randomize=randomize, folds=folds, examples=examples),
               "train_faces": int(len(signals)), "minutes": minutes, "history": history[-5:]}
     rec, true = result["dlib"]["reconstruction"], result["dlib"]["true_crop"]
-    typer.echo(f"{method} signal, {result['pairs']} LFW pairs: reconstruction SSIM {result['ssim_reconstruction']:.3f}; "
+    typer.echo(f"{method} signal (randomised response {randomize:g}), {result['pairs']} LFW pairs: "
+               f"reconstruction SSIM {result['ssim_reconstruction']:.3f}; "
                f"dlib matches the reconstruction to the person {100 * rec['genuine_matched']:.1f}% "
                f"(impostors {100 * rec['impostor_matched']:.1f}%); true crops {100 * true['genuine_matched']:.1f}% "
                f"(impostors {100 * true['impostor_matched']:.1f}%)")

@@ -21,6 +21,7 @@ from apf_desktop.photo import Photo, output_path, read_photo, write_photo
 from edge_probe import wire
 from edge_probe.client import HttpEnhancer, request_filter
 from edge_probe.crops import CROP_SIZE, filter_to_crop, probe_view
+from edge_probe.randomize import check_rate, randomize
 from edge_probe.runtime import METHODS
 from trust_core.faces.align import AlignedFaces, Face, align_faces, central_face, detect, paste_faces
 from trust_core.faces.io import FaceImageError, load_image
@@ -55,6 +56,8 @@ class CloakSettings:
     check: bool = False
     references: tuple[Path, ...] = ()
     timeout: float = 30.0
+    #: randomised response on the signal before it leaves the device (:mod:`edge_probe.randomize`); 0: off.
+    randomize: float = 0.0
 
     def __post_init__(self) -> None:
         if self.strength not in STRENGTHS:
@@ -63,6 +66,7 @@ class CloakSettings:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.server is not None and not self.token:
             raise ValueError("a remote enhancer needs a token")
+        check_rate(self.randomize)
 
     @property
     def eps(self) -> float:
@@ -133,6 +137,7 @@ class Cloaker:
         self._references: tuple[list[np.ndarray], dict[str, np.ndarray]] | None = None
         self.checker = ProtectionCheck()
         self._lock = threading.RLock()
+        self._rng = np.random.default_rng()  # the randomised response's draws, from the OS's entropy
 
     # -- lazily loaded parts -------------------------------------------------------------------------------------
     @property
@@ -202,8 +207,12 @@ class Cloaker:
         for view in views:
             if cancel and cancel():
                 raise CloakCancelled("cancelled")
-            signals.append(self.probe.signal(view, method=self.settings.method, eps=self.settings.eps,
-                                             references=ref_crops)[0])
+            signal = self.probe.signal(view, method=self.settings.method, eps=self.settings.eps,
+                                       references=ref_crops)[0]
+            if self.settings.randomize:
+                signal = randomize(signal, method=self.settings.method, eps=self.settings.eps,
+                                   rate=self.settings.randomize, rng=self._rng)
+            signals.append(signal)
         filters = []
         for start in range(0, len(signals), wire.MAX_FACES):
             chunk = np.stack(signals[start:start + wire.MAX_FACES])

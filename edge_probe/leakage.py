@@ -5,7 +5,9 @@ an inverse — a U-Net from the signal to the face, trained on public faces (Cel
 pairs.txt) — and applies it to the signals of LFW photos it never saw. Reported: SSIM of the reconstruction to the
 probe's view of the original, and how often dlib (a recognizer the inverter never used) matches the reconstruction
 to *another* photo of the same person (LFW's genuine pairs, fold 1), next to dlib's rate on impostor pairs (chance)
-and on the true crops (the ceiling). Cf. model inversion (Fredrikson et al., CCS 2015) and gradient leakage
+and on the true crops (the ceiling). With ``randomize`` the device sends the randomised response of the signal
+(:mod:`edge_probe.randomize`) and the attacker, knowing the mechanism and the rate, learns from randomised signals of
+the public faces. Cf. model inversion (Fredrikson et al., CCS 2015) and gradient leakage
 (Zhu et al., "Deep Leakage from Gradients", NeurIPS 2019).
 """
 from __future__ import annotations
@@ -32,20 +34,30 @@ class Inverter(torch.nn.Module):
         return (self.net(unit_signal) + 1) / 2
 
 
-def public_faces(count: int, *, method: str, eps: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(unit signals, probe views) of ``count`` public training faces (never an LFW pair image)."""
-    from edge_probe.model import load_probe
+def payload(probe: torch.nn.Module, views: np.ndarray, *, method: str, eps: float, randomize: float = 0.0,
+            rng: np.random.Generator | None = None, batch: int = 64) -> np.ndarray:
+    """What the cloud receives for (N, 3, 112, 112) probe views, in units of eps: the signal, randomised at rate
+    ``randomize`` as the device would."""
+    from edge_probe.randomize import randomize as randomized
     from edge_probe.signal import compute_signal
+
+    out = []
+    for i in range(0, len(views), batch):
+        signal = compute_signal(probe, views[i:i + batch], method=method, eps=eps).numpy()
+        out.append(randomized(signal, method=method, eps=eps, rate=randomize, rng=rng) / eps)
+    return np.concatenate(out).astype(np.float32)
+
+
+def public_faces(count: int, *, method: str, eps: float, randomize: float = 0.0,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(payloads in units of eps, probe views) of ``count`` public training faces (never an LFW pair image)."""
+    from edge_probe.model import load_probe
     from edge_probe.train import teacher_crops, training_files
 
     files = training_files(lfw_limit=count // 2, celeba_limit=count - count // 2, seed=seed)
-    probe = load_probe()
-    signals, views = [], []
-    for i in range(0, len(files), 64):
-        _, view = teacher_crops(files[i:i + 64])
-        signals.append(compute_signal(probe, view, method=method, eps=eps).numpy() / eps)
-        views.append(view)
-    return np.concatenate(signals).astype(np.float32), np.concatenate(views)
+    views = np.concatenate([teacher_crops(files[i:i + 64])[1] for i in range(0, len(files), 64)])
+    rng = np.random.default_rng(seed)
+    return payload(load_probe(), views, method=method, eps=eps, randomize=randomize, rng=rng), views
 
 
 def train_inverter(signals: np.ndarray, views: np.ndarray, *, minutes: float, batch: int = 32, seed: int = 0,
@@ -137,21 +149,19 @@ def ssim_views(a: np.ndarray, b: np.ndarray) -> list[float]:
             for u, v in zip(a, b, strict=True)]
 
 
-def audit(inverter: Inverter, *, method: str, eps: float, folds: int = 1, progress: bool = True,
-          examples: Path | None = None, lfw=None) -> dict:  # noqa: ANN001 - trust_core.data.LFW
-    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its signal; SSIM and dlib match
+def audit(inverter: Inverter, *, method: str, eps: float, randomize: float = 0.0, folds: int = 1,
+          progress: bool = True, examples: Path | None = None, lfw=None) -> dict:  # noqa: ANN001 - trust_core.data.LFW
+    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its payload; SSIM and dlib match
     rates; ``examples``: a PNG of the first eight originals (top) and reconstructions (bottom)."""
     from edge_probe.model import load_probe
-    from edge_probe.signal import compute_signal
     from trust_core.data import LFW
     from trust_core.faces.recognizers import get_recognizer
 
     dlib, probe = get_recognizer("dlib"), load_probe()
     pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds]
     views_arr, kept, seconds = pair_views(pairs, dlib, progress=progress)
+    signals = payload(probe, views_arr, method=method, eps=eps, randomize=randomize, rng=np.random.default_rng(1))
     with torch.no_grad():
-        signals = np.concatenate([compute_signal(probe, views_arr[i:i + 64], method=method, eps=eps).numpy()
-                                  for i in range(0, len(views_arr), 64)]) / eps
         recon = torch.cat([inverter(torch.from_numpy(signals[i:i + 64])) for i in range(0, len(signals), 64)]).numpy()
     if examples is not None:
         save_examples(recon[:8], views_arr[:8], examples)
@@ -161,7 +171,7 @@ def audit(inverter: Inverter, *, method: str, eps: float, folds: int = 1, progre
     for name, faces in (("reconstruction", recon), ("true_crop", views_arr)):
         matched = dlib_matches(dlib, faces, targets).diagonal()
         rates[name] = {"genuine_matched": float(matched[same].mean()), "impostor_matched": float(matched[~same].mean())}
-    return {"method": method, "eps": eps, "pairs": len(kept),
+    return {"method": method, "eps": eps, "randomize": randomize, "pairs": len(kept),
             "ssim_reconstruction": float(np.mean(ssim_views(views_arr, recon))),
             "dlib": rates, "dlib_threshold": dlib.threshold}
 

@@ -1,4 +1,5 @@
-"""User preferences (enhancer mode, output folder, EXIF policy, last strength and method), kept in QSettings."""
+"""User preferences (enhancer mode, signal privacy, output folder, EXIF policy, last strength and method), kept in
+QSettings."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -8,6 +9,9 @@ from PySide6.QtCore import QSettings
 
 MODES = ("embedded", "remote")
 EXIF_POLICIES = {"strip": "Remove identifying metadata (GPS, dates, camera)", "keep": "Keep metadata (not the thumbnail)"}
+#: signal privacy -> (randomised-response rate of edge_probe.randomize, label); measured effect in the README.
+PRIVACY = {"off": (0.0, "Send the face signal as computed"),
+           "noise": (0.5, "Replace half of the signal with noise (reveals less of the face, protects less)")}
 
 
 @dataclass
@@ -19,6 +23,7 @@ class Preferences:
     token: str = ""
     output_dir: str = ""
     exif: str = "strip"
+    privacy: str = "off"
     strength: str = "mid"
     method: str = "di2fgsm"
 
@@ -32,7 +37,8 @@ class Preferences:
 
         remote = self.mode == "remote"
         return CloakSettings(strength=self.strength, method=self.method, server=self.url.rstrip("/") if remote else None,
-                             token=self.token if remote else None, keep_metadata=self.exif == "keep", check=check)
+                             token=self.token if remote else None, keep_metadata=self.exif == "keep", check=check,
+                             randomize=PRIVACY[self.privacy][0])
 
 
 def user_store() -> QSettings:
@@ -49,6 +55,8 @@ def load(store: QSettings) -> Preferences:
         prefs.mode = default.mode
     if prefs.exif not in EXIF_POLICIES:
         prefs.exif = default.exif
+    if prefs.privacy not in PRIVACY:
+        prefs.privacy = default.privacy
     return prefs
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from apf_desktop.app.settings import EXIF_POLICIES, Preferences
+from apf_desktop.app.settings import EXIF_POLICIES, PRIVACY, Preferences
 from apf_desktop.app.workers import Tasks
 
 READY_TIMEOUT_S = 5.0
@@ -50,6 +50,10 @@ class SettingsDialog(QDialog):
         self.test_button.clicked.connect(self.test_connection)
         self.test_result = QLabel("")
         self.test_result.setWordWrap(True)
+        self.privacy = QComboBox()
+        for key, (_, label) in PRIVACY.items():
+            self.privacy.addItem(label, key)
+        self.privacy.setCurrentIndex(list(PRIVACY).index(prefs.privacy))
         self.output = QLineEdit(prefs.output_dir, placeholderText="beside each photo (name-cloaked.jpg)")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -65,6 +69,7 @@ class SettingsDialog(QDialog):
         form.addRow("Server URL", self.url)
         form.addRow("Token", self.token)
         form.addRow(self.test_button, self.test_result)
+        form.addRow("Signal privacy", self.privacy)
         output = QGroupBox("Output")
         out_form = QFormLayout(output)
         folder_row = QHBoxLayout()
@@ -120,4 +125,5 @@ class SettingsDialog(QDialog):
     def preferences(self) -> Preferences:
         return replace(self._prefs, mode="remote" if self.remote.isChecked() else "embedded",
                        url=self.url.text().strip(), token=self.token.text().strip(),
-                       output_dir=self.output.text().strip(), exif=self.exif.currentData())
+                       output_dir=self.output.text().strip(), exif=self.exif.currentData(),
+                       privacy=self.privacy.currentData())

@@ -228,15 +228,17 @@ def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
     assert dialog.isVisible() and "token" in dialog.test_result.text() and store.value("mode") == "embedded"
     dialog.token.setText("secret")
     dialog.exif.setCurrentIndex(dialog.exif.findData("keep"))
+    dialog.privacy.setCurrentIndex(dialog.privacy.findData("noise"))
     dialog.accept()
     assert "remote http://127.0.0.1:9" in first.mode_label.text()
     first.close()
     second = open_window(qtbot, temp_store(tmp_path), enhancer)
     assert second.prefs == settings.Preferences(mode="remote", url="http://127.0.0.1:9", token="secret",
-                                                exif="keep", strength="high", method="di2fgsm")
+                                                exif="keep", privacy="noise", strength="high", method="di2fgsm")
     assert second.protect.options.strength.currentData() == "high"
     cloak = second.prefs.cloak_settings(check=True)
-    assert (cloak.server, cloak.token, cloak.keep_metadata, cloak.eps) == ("http://127.0.0.1:9", "secret", True, 12 / 255)
+    assert (cloak.server, cloak.token, cloak.keep_metadata, cloak.eps, cloak.randomize) == (
+        "http://127.0.0.1:9", "secret", True, 12 / 255, 0.5)
 
 
 def test_remote_mode_against_a_real_apf_serve(qtbot, window, tmp_path, enhancer):

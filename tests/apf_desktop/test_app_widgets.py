@@ -72,14 +72,16 @@ def test_preferences_round_trip_through_a_temporary_store(tmp_path: Path):
     store = QSettings(str(tmp_path / "apf.ini"), QSettings.Format.IniFormat)
     assert settings.load(store) == settings.Preferences()
     prefs = settings.Preferences(mode="remote", url="http://127.0.0.1:1", token="t", output_dir=str(tmp_path),
-                                 exif="keep", strength="high", method="fgsm")
+                                 exif="keep", privacy="noise", strength="high", method="fgsm")
     settings.save(store, prefs)
     again = QSettings(str(tmp_path / "apf.ini"), QSettings.Format.IniFormat)
     assert settings.load(again) == prefs
     again.setValue("mode", "telepathic")
     again.setValue("exif", "scramble")
+    again.setValue("privacy", "telepathic")
     loaded = settings.load(again)
-    assert (loaded.mode, loaded.exif) == ("embedded", "strip")
+    assert (loaded.mode, loaded.exif, loaded.privacy) == ("embedded", "strip", "off")
+    assert settings.Preferences().cloak_settings().randomize == 0.0
     assert prefs.out_dir() == tmp_path and settings.Preferences().out_dir() is None  # None: beside each photo
 
 

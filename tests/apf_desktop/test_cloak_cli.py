@@ -63,6 +63,11 @@ def test_unwritable_output_folder_is_a_usage_error(photos, tmp_path):  # noqa: A
     assert code == 2 and "cannot write to the output folder" in out
 
 
+def test_a_randomised_response_rate_outside_0_1_is_a_usage_error(photos, tmp_path):  # noqa: ANN001
+    code, out = run(str(photos), "-o", str(tmp_path / "out"), "--randomize", "1")
+    assert code == 2 and "--randomize" in out and not (tmp_path / "out").exists()
+
+
 def test_dead_server_exits_3_and_writes_nothing(photos, tmp_path):  # noqa: ANN001
     import socket
 

@@ -197,3 +197,34 @@ def test_reference_photos_set_the_signal_reference_and_are_checked_against(enhan
     against = {(c["recognizer"], c["against"]): c["similarity"] for c in checks if c["condition"] == "saved"}
     # the same person in another photo: further than the photo itself, still above FaceNet-CASIA's threshold
     assert 0.4088 < against["facenet-casia", "references"] < against["facenet-casia", "original"]
+
+
+class Recording:
+    """An enhancer that keeps the signals it is sent (decoded) before answering with the wrapped one."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner, self.signals = inner, []
+
+    def enhance(self, message: bytes) -> bytes:
+        from edge_probe import wire
+
+        self.signals.append(wire.decode(message, kind="signal").values)
+        return self.inner.enhance(message)
+
+
+def test_randomised_response_flips_a_quarter_of_the_sent_bits(enhancer, lfw_photo, tmp_path):  # noqa: ANN001
+    sent = {}
+    for rate in (0.0, 0.5):
+        recording = Recording(enhancer)
+        cloaker = Cloaker(CloakSettings(method="fgsm", randomize=rate), enhancer=recording)
+        cloaker.cloak_file(lfw_photo, out_dir=tmp_path / str(rate))
+        sent[rate] = recording.signals[0]
+    flipped = float((np.sign(sent[0.5]) != np.sign(sent[0.0])).mean())
+    assert abs(flipped - 0.25) < 0.02  # 37,632 bits of one face
+    assert np.allclose(np.abs(sent[0.5]), 8 / 255, atol=1e-6)  # still a sign map at the budget
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0])
+def test_a_bad_randomised_response_rate_is_refused(rate):  # noqa: ANN001
+    with pytest.raises(ValueError, match="rate must lie in"):
+        CloakSettings(randomize=rate)

@@ -39,3 +39,14 @@ def test_inverter_learns_and_the_audit_reports_against_real_crops(trained, tiny_
     # the ceiling: dlib matches both genuine pairs' true crops and neither impostor pair
     assert out["dlib"]["true_crop"] == {"genuine_matched": 1.0, "impostor_matched": 0.0}
     assert (tmp_path / "ex.png").stat().st_size > 1000
+
+
+def test_the_attacked_payload_is_randomised_as_the_device_sends_it(trained):  # noqa: ANN001
+    from edge_probe.leakage import payload
+    from edge_probe.model import load_probe
+
+    signals, views, _ = trained
+    plain = payload(load_probe(), views[:8], method="fgsm", eps=8 / 255)
+    noisy = payload(load_probe(), views[:8], method="fgsm", eps=8 / 255, randomize=0.5, rng=np.random.default_rng(0))
+    assert np.array_equal(plain, signals[:8])  # the same payload public_faces gave
+    assert abs(float((np.sign(noisy) != np.sign(plain)).mean()) - 0.25) < 0.01  # 301,056 bits
