@@ -137,7 +137,6 @@ class Cloaker:
         self._references: tuple[list[np.ndarray], dict[str, np.ndarray]] | None = None
         self.checker = ProtectionCheck()
         self._lock = threading.RLock()
-        self._rng = np.random.default_rng()  # the randomised response's draws, from the OS's entropy
 
     # -- lazily loaded parts -------------------------------------------------------------------------------------
     @property
@@ -203,6 +202,7 @@ class Cloaker:
         crops = aligned.crops.numpy()
         views = probe_view(crops)
         ref_crops = self.references()[0] or None
+        rng = np.random.default_rng()  # the randomised response's draws: fresh OS entropy, one generator per call
         signals = []
         for view in views:
             if cancel and cancel():
@@ -211,7 +211,7 @@ class Cloaker:
                                        references=ref_crops)[0]
             if self.settings.randomize:
                 signal = randomize(signal, method=self.settings.method, eps=self.settings.eps,
-                                   rate=self.settings.randomize, rng=self._rng)
+                                   rate=self.settings.randomize, rng=rng)
             signals.append(signal)
         filters = []
         for start in range(0, len(signals), wire.MAX_FACES):
