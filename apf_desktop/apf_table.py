@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import typer
 
+from edge_probe.randomize import check_rate, randomize
+
 #: table rows -> APFFilter flags (None: the signal itself).
 ROWS = {"g": None, "ĝ": {"use_transfer": True, "use_universal": False}, "s": {"use_transfer": True, "use_universal": True}}
 METHODS = ("fgsm", "ifgsm", "mifgsm", "di2fgsm")
@@ -33,15 +35,12 @@ class APFCloak:
 
     def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255, randomize: float = 0.0,
                  seed: int = 0) -> None:
-        from edge_probe.randomize import check_rate
-
         self.probe, self.filter, self.eps, self.randomize = probe, filt.eval(), eps, check_rate(randomize)
         self.rng = np.random.default_rng(seed)
         self._signals: dict[tuple[str, bytes], np.ndarray] = {}
 
     def signals(self, crops: torch.Tensor, method: str) -> np.ndarray:
         from edge_probe.crops import probe_view
-        from edge_probe.randomize import randomize
         from edge_probe.signal import compute_signal
 
         keys = [(method, hashlib.sha1(c.numpy().tobytes()).digest()) for c in crops]
@@ -65,6 +64,14 @@ class APFCloak:
             return (crops + torch.from_numpy(filter_to_crop(s.numpy(), crops.shape[-1]))).clamp(0, 1)
 
         return apply
+
+
+def rate_option(value: float) -> float:
+    """typer callback of the ``--randomize`` options: the rate :func:`edge_probe.randomize.check_rate` accepts."""
+    try:
+        return check_rate(value)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
 
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
@@ -121,7 +128,7 @@ def apf_table_command(
     row: list[str] = typer.Option(list(ROWS), "--row"),
     eps: float = typer.Option(8 / 255, help="L∞ budget"),
     share: str = typer.Option("saved", help="saved, jpeg75, half or half+jpeg75 (what sharing does first)"),
-    randomize: float = typer.Option(0.0, min=0.0, max=1.0,
+    randomize: float = typer.Option(0.0, callback=rate_option,
                                     help="randomised response on the signals at this rate (edge_probe.randomize): "
                                          "what it costs the protection"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
@@ -131,8 +138,6 @@ def apf_table_command(
     bad = [m for m in method if m not in METHODS] + [r for r in row if r not in ROWS]
     if bad:
         raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
-    if randomize >= 1:
-        raise typer.BadParameter(f"--randomize must lie in [0, 1), got {randomize}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
                        share=share, randomize=randomize)
     result["runtime_s"] = round(time.time() - started, 1)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from apf_desktop.apf_table import apf_table_command
+from apf_desktop.apf_table import apf_table_command, rate_option
 from trust_core.faces.cli import app
 
 app.command("apf-table")(apf_table_command)
@@ -18,8 +18,8 @@ app.command("apf-table")(apf_table_command)
 def channel(
     method: str = typer.Option("fgsm", help="signal method whose payload is attacked"),
     eps: float = typer.Option(8 / 255, help="L∞ budget of the signal"),
-    randomize: float = typer.Option(0.0, min=0.0, max=1.0, help="randomised response: the share of the signal the "
-                                                                 "device replaces by noise (edge_probe.randomize)"),
+    randomize: float = typer.Option(0.0, callback=rate_option, help="randomised response: the share of the signal "
+                                                                     "the device replaces by noise (edge_probe.randomize)"),
     faces: int = typer.Option(2000, min=64, help="public faces the attacker's inverter learns from "
                                                  "(optimisation: whose mean is the prior)"),
     minutes: float = typer.Option(10.0, help="training time of the inverter"),
@@ -34,8 +34,6 @@ def channel(
     """Privacy of the channel: reconstruct faces from the signal alone; SSIM and dlib match rate vs chance."""
     from edge_probe.leakage import audit, public_faces, train_inverter
 
-    if randomize >= 1:
-        raise typer.BadParameter(f"--randomize must lie in [0, 1), got {randomize}")
     if attack == "optimisation":
         if randomize:
             raise typer.BadParameter("--randomize applies to the inverter attack; the optimisation attacks read the "

@@ -49,3 +49,12 @@ def test_lab_attacks_prints_the_robust_accuracy_table(tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["rows"]
     assert rows["clean"]["accuracy"] >= 0.95 and rows["PGD (40 x 0.01)"]["accuracy"] <= 0.05
+
+
+def test_randomised_response_rates_outside_0_1_are_refused_before_any_work():
+    runner = CliRunner()
+    for args in (["eval", "channel", "--randomize", "1"], ["eval", "channel", "--randomize", "-0.1"],
+                 ["eval", "apf-table", "--randomize", "1.5"],
+                 ["eval", "channel", "--attack", "optimisation", "--randomize", "0.5"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2 and "randomi" in result.output, (args, result.output)
