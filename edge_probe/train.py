@@ -1,7 +1,13 @@
 """``apf train probe``: distil the probe from FaceNet-CASIA embeddings (no identity labels).
 
 Knowledge distillation of the embedding (Hinton et al., 2015; embedding-level as in "Improving Face Recognition
-from Hard Samples via Distribution Distillation", and MobileFaceNet practice): loss = 1 − cos(probe(x), teacher(x)).
+from Hard Samples via Distribution Distillation", and MobileFaceNet practice): loss = 1 − cos(probe(x), teacher(x)),
+plus, with ``relational_weight``, the squared gap between the probe's and the teacher's cosine matrices over the
+batch (relational distillation, Park et al., CVPR 2019), which is what face verification reads. With ``augment``
+the probe sees each face mirrored, slightly shifted, scaled and rotated, and recoloured (albumentations) against
+the teacher's embedding of the plain face, which is nearly invariant to such changes. Both together, 60 min on
+2 CPU cores: LFW 10-fold 89.18% (cosine to the teacher on LFW 0.629) vs 87.57% (0.612) for the shipped 45-min
+run without them (docs/results/probe-augment-relational-60min.json).
 Faces: CelebA-10k and the LFW images of people absent from pairs.txt (never an LFW pair image). Each photo gives
 one crop through the teacher's own box alignment (``trust_core.faces.align.align_faces(method="box")``) around a
 fixed central face box (LFW photos are centred; CelebA photos are aligned); the probe sees the teacher's 160-px crop
@@ -93,6 +99,29 @@ def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: in
     return np.concatenate(crops), np.concatenate(embeddings)
 
 
+def augmenter():  # noqa: ANN201 - albumentations.Compose
+    """The training views of a 112-px face: mirror, a small similarity warp, photometric jitter, some grey."""
+    import albumentations as A
+    import cv2
+
+    return A.Compose([
+        A.HorizontalFlip(p=0.5),
+        A.Affine(scale=(0.93, 1.07), translate_percent=(-0.04, 0.04), rotate=(-8, 8), border_mode=cv2.BORDER_REFLECT_101,
+                 p=0.8),
+        A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.02, p=0.8),
+        A.ToGray(p=0.1),
+    ])
+
+
+def relational_loss(student, teacher):  # noqa: ANN001, ANN201 - torch tensors
+    """Mean squared gap between the off-diagonal cosine similarities of the two sets of unit embeddings."""
+    import torch
+
+    gap = student @ student.T - teacher @ teacher.T
+    off = ~torch.eye(len(student), dtype=torch.bool, device=student.device)
+    return gap[off].pow(2).mean()
+
+
 def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float:
     """Linear warm-up over the first ``warmup`` of the budget, then cosine decay to 0 at its end
     (``elapsed`` is the fraction of the budget spent): the schedule fits any machine's speed."""
@@ -103,11 +132,11 @@ def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float
 
 
 def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
-           lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0,
-           progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
+           lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0, augment: bool = False,
+           relational_weight: float = 0.0, progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
     """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes`` (or ``steps``, whichever
     budget runs out first; the schedule follows it); the checkpoint with the best validation cosine wins.
-    Returns (model in eval mode, metrics)."""
+    Without ``augment`` half the faces are mirrored. Returns (model in eval mode, metrics)."""
     import copy
 
     import torch
@@ -132,6 +161,17 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
         model.train()
         return float(torch.cat(sims).mean())
 
+    views = augmenter() if augment else None
+
+    def training_view(idx: np.ndarray) -> torch.Tensor:
+        if views is not None:
+            faces = np.stack([views(image=face)["image"] for face in crops[idx].transpose(0, 2, 3, 1)])
+            return torch.from_numpy(faces.transpose(0, 3, 1, 2)).float().div_(255).contiguous(
+                memory_format=torch.channels_last)
+        x = as_float(idx)
+        flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
+        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+
     budget = minutes * 60
     start = time.time()
     best, best_state, step, epoch, history = -1.0, None, 0, 0, []
@@ -143,10 +183,10 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
             for group in opt.param_groups:
                 group["lr"] = learning_rate(spent(), peak=lr)
             idx = perm[i:i + batch]
-            x = as_float(idx)
-            flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
-            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-            loss = (1 - F.cosine_similarity(model(x), torch.from_numpy(targets[idx]))).mean()
+            out, target = model(training_view(idx)), torch.from_numpy(targets[idx])
+            loss = (1 - F.cosine_similarity(out, target)).mean()
+            if relational_weight:
+                loss = loss + relational_weight * relational_loss(out, target)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -167,7 +207,7 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
     model = model.to(memory_format=torch.contiguous_format).eval()
     return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "epochs": round(step * batch / len(train), 2),
                    "batch": batch, "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes,
-                   "history": history}
+                   "augment": augment, "relational_weight": relational_weight, "history": history}
 
 
 def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress: bool = True) -> dict:  # noqa: ANN001
@@ -209,9 +249,13 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
 @click.option("--prepare-only", is_flag=True, help="Only extract and cache the teacher embeddings.")
 @click.option("--max-chunks", type=int, default=None, help="Use only the first chunks already cached / extracted.")
 @click.option("--minutes", type=float, default=20.0, show_default=True, help="Training time budget.")
+@click.option("--augment/--no-augment", default=False, show_default=True,
+              help="Train on warped, recoloured views (else mirrored faces only).")
+@click.option("--relational-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Weight of the relational (cosine-matrix) loss; 0 turns it off.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
 def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
-        out: Path | None) -> None:
+        augment: bool, relational_weight: float, out: Path | None) -> None:
     """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
     paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
     t0 = time.time()
@@ -224,7 +268,9 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
     command = "apf train probe" + "".join(f" --{k.replace('_', '-')} {v}" for k, v in
                                           (("lfw_limit", lfw_limit), ("celeba_limit", celeba_limit),
                                            ("max_chunks", max_chunks), ("minutes", minutes)) if v is not None)
-    model, metrics = distil(crops, emb, minutes=minutes)
+    command += " --augment" if augment else ""
+    command += f" --relational-weight {relational_weight:g}" if relational_weight else ""
+    model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight)
     data = (f"{len(crops)} faces: LFW images of people not in pairs.txt and CelebA-10k (shuffled, seed 0); "
             "teacher FaceNet-CASIA on fixed-box 160-px crops")
     publish(model, metrics, out=out or shipped_dir(), command=command, data=data)

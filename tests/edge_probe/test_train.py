@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from edge_probe.model import EMBEDDING_DIM, ProbeNet
-from edge_probe.train import distil, learning_rate
+from edge_probe.train import augmenter, distil, learning_rate, relational_loss
 
 
 def test_learning_rate_warms_up_then_decays_to_zero_over_the_budget():
@@ -33,3 +33,35 @@ def test_distil_fits_the_teacher_and_returns_an_eval_model():
     assert abs(before) < 0.2 and metrics["val_cosine_to_teacher"] > 0.4  # 0.63 after its 30 steps
     with torch.no_grad():
         assert model(torch.rand(2, 3, 112, 112)).shape == (2, EMBEDDING_DIM)
+
+
+def test_relational_loss_is_the_mean_squared_gap_of_the_off_diagonal_cosines():
+    student = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]), dim=1)
+    teacher = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    # student cosines: (0,1) 0.7071, (0,2) 0, (1,2) 0.7071; teacher's: 0, 0, 1
+    expected = 2 * (0.5 + 0 + (1 - 0.5**0.5) ** 2) / 6
+    assert relational_loss(student, teacher).item() == pytest.approx(expected, rel=1e-5)
+    assert relational_loss(teacher, teacher).item() == 0.0
+
+
+def test_augmented_views_keep_the_face_and_its_size():
+    face = np.zeros((112, 112, 3), np.uint8)
+    face[30:80, 40:70] = 200  # a bright block: the view moves it a few pixels at most
+    views = augmenter()
+    for _ in range(20):
+        view = views(image=face)["image"]
+        assert view.shape == face.shape and view.dtype == np.uint8
+        grey = view.mean(-1)
+        rows, cols = np.nonzero(grey > grey.mean() + 30)
+        assert abs(rows.mean() - 54.5) < 9 and abs(cols.mean() - 54.5) < 9
+
+
+def test_distil_with_augmentation_and_relational_loss_still_fits():
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (80, 3, 112, 112), dtype=np.uint8)
+    targets = rng.normal(size=EMBEDDING_DIM) + 0.3 * rng.normal(size=(80, EMBEDDING_DIM))
+    targets = (targets / np.linalg.norm(targets, axis=1, keepdims=True)).astype(np.float32)
+    model, metrics = distil(crops, targets, minutes=10, steps=30, batch=16, lr=5e-3, val_fraction=0.1, augment=True,
+                            relational_weight=4.0, progress=False)
+    assert metrics["augment"] and metrics["relational_weight"] == 4.0
+    assert metrics["val_cosine_to_teacher"] > 0.4
