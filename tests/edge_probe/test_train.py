@@ -19,12 +19,16 @@ def test_learning_rate_warms_up_then_decays_to_zero_over_the_budget():
     assert all(a >= b for a, b in zip(rates, rates[1:]))
 
 
-def test_distil_fits_the_teacher_and_returns_an_eval_model():
+def _faces_and_teacher() -> tuple[np.ndarray, np.ndarray]:
+    """80 random crops and their unit targets: one teacher direction plus per-face noise."""
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, (80, 3, 112, 112), dtype=np.uint8)
-    direction = rng.normal(size=EMBEDDING_DIM)
-    targets = direction + 0.3 * rng.normal(size=(80, EMBEDDING_DIM))  # one teacher direction, per-face noise
-    targets = (targets / np.linalg.norm(targets, axis=1, keepdims=True)).astype(np.float32)
+    targets = rng.normal(size=EMBEDDING_DIM) + 0.3 * rng.normal(size=(80, EMBEDDING_DIM))
+    return crops, (targets / np.linalg.norm(targets, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_distil_fits_the_teacher_and_returns_an_eval_model():
+    crops, targets = _faces_and_teacher()
     with torch.no_grad():
         before = torch.nn.functional.cosine_similarity(ProbeNet().eval()(torch.rand(4, 3, 112, 112)),
                                                        torch.from_numpy(targets[:4])).mean().item()
@@ -57,10 +61,7 @@ def test_augmented_views_keep_the_face_and_its_size():
 
 
 def test_distil_with_augmentation_and_relational_loss_still_fits():
-    rng = np.random.default_rng(0)
-    crops = rng.integers(0, 256, (80, 3, 112, 112), dtype=np.uint8)
-    targets = rng.normal(size=EMBEDDING_DIM) + 0.3 * rng.normal(size=(80, EMBEDDING_DIM))
-    targets = (targets / np.linalg.norm(targets, axis=1, keepdims=True)).astype(np.float32)
+    crops, targets = _faces_and_teacher()
     model, metrics = distil(crops, targets, minutes=10, steps=30, batch=16, lr=5e-3, val_fraction=0.1, augment=True,
                             relational_weight=4.0, progress=False)
     assert metrics["augment"] and metrics["relational_weight"] == 4.0
