@@ -64,11 +64,12 @@ def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     return big_arr, probe_view(big_arr)
 
 
-def _chunk_file(paths: list[Path]) -> Path:
+def _chunk_file(paths: list[Path], *, views: int = 0) -> Path:
+    """The cache file of a chunk's teacher embeddings (``views`` = 0) or of its :func:`scored_view_set`."""
     from trust_core.models.registry import cache_dir
 
-    key = hashlib.sha256("\n".join(str(p) for p in paths).encode()).hexdigest()[:20]
-    folder = cache_dir() / "probe-distill" / TEACHER
+    key = hashlib.sha256(("\n".join(str(p) for p in paths) + (f"|{views}" if views else "")).encode()).hexdigest()[:20]
+    folder = cache_dir() / "probe-distill" / (f"{TEACHER}-views" if views else TEACHER)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key}.npz"
 
@@ -93,6 +94,41 @@ def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: in
             tmp.replace(file)
         if progress:
             click.echo(f"chunk {i + 1}/{len(chunks)} ready ({file.name})", err=True)
+        with np.load(file) as data:
+            crops.append(data["crops"])
+            embeddings.append(data["embeddings"])
+    return np.concatenate(crops), np.concatenate(embeddings)
+
+
+def scored_view_set(paths: list[Path], views: int, *, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``views`` :func:`augmenter` views of every face's 160-px crop, each embedded by the teacher, as probe crops
+    (uint8 (N, views, 3, 112, 112)) and embeddings (float32 (N, views, 512)); seeded and cached per chunk."""
+    import torch
+    from edge_probe.crops import probe_view
+    from trust_core.faces.recognizers import get_recognizer
+
+    if views < 1:
+        raise ValueError(f"views must be at least 1, got {views}")
+    teacher, warp, crops, embeddings = None, augmenter(), [], []
+    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    for i, chunk in enumerate(chunks):
+        file = _chunk_file(chunk, views=views)
+        if not file.is_file():
+            teacher = teacher or get_recognizer(TEACHER)
+            big = np.rint(teacher_crops(chunk)[0] * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+            warp.set_random_seed(1000 + i)
+            small, emb = [], []
+            for _ in range(views):
+                view = np.stack([warp(image=face)["image"] for face in big]).transpose(0, 3, 1, 2).astype(np.float32) / 255
+                with torch.no_grad():
+                    emb.append(torch.cat([teacher.embed(torch.from_numpy(view[j:j + 32]))
+                                          for j in range(0, len(view), 32)]).numpy().astype(np.float32))
+                small.append(np.rint(probe_view(view) * 255).astype(np.uint8))
+            tmp = file.with_suffix(".tmp.npz")
+            np.savez(tmp, crops=np.stack(small, 1), embeddings=np.stack(emb, 1))
+            tmp.replace(file)
+        if progress:
+            click.echo(f"views of chunk {i + 1}/{len(chunks)} ready ({file.name})", err=True)
         with np.load(file) as data:
             crops.append(data["crops"])
             embeddings.append(data["embeddings"])
@@ -133,10 +169,14 @@ def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float
 
 def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
            lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0, augment: bool = False,
-           relational_weight: float = 0.0, progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
+           relational_weight: float = 0.0, scored_views: tuple[np.ndarray, np.ndarray] | None = None,
+           progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
     """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes`` (or ``steps``, whichever
     budget runs out first; the schedule follows it); the checkpoint with the best validation cosine wins.
-    Without ``augment`` half the faces are mirrored. Returns (model in eval mode, metrics)."""
+    Without ``augment`` half the faces are mirrored. ``scored_views`` (from :func:`scored_view_set`: (N, K, 3, 112,
+    112) crops and (N, K, 512) embeddings) are K more views of each face with the teacher's own embedding of each;
+    a training face is drawn as itself or one of its views at random (validation faces only as themselves).
+    Returns (model in eval mode, metrics)."""
     import copy
 
     import torch
@@ -164,13 +204,21 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
 
     views = augmenter() if augment else None
 
-    def training_view(idx: np.ndarray) -> torch.Tensor:
+    draw = np.random.default_rng(seed + 1)
+
+    def training_batch(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        faces, target = crops[idx], targets[idx]
+        if scored_views is not None:
+            which = draw.integers(0, scored_views[0].shape[1] + 1, len(idx))  # 0: the face itself
+            view = np.maximum(which - 1, 0)
+            faces = np.where((which > 0)[:, None, None, None], scored_views[0][idx, view], faces)
+            target = np.where((which > 0)[:, None], scored_views[1][idx, view], target)
         if views is not None:
-            faces = np.stack([views(image=face)["image"] for face in crops[idx].transpose(0, 2, 3, 1)])
-            return to_float(np.ascontiguousarray(faces.transpose(0, 3, 1, 2)))
-        x = as_float(idx)
+            faces = np.stack([views(image=face)["image"] for face in faces.transpose(0, 2, 3, 1)])
+            return to_float(np.ascontiguousarray(faces.transpose(0, 3, 1, 2))), torch.from_numpy(target)
+        x = to_float(faces)
         flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
-        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x), torch.from_numpy(target)
 
     budget = minutes * 60
     start = time.time()
@@ -183,7 +231,8 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
             for group in opt.param_groups:
                 group["lr"] = learning_rate(spent(), peak=lr)
             idx = perm[i:i + batch]
-            out, target = model(training_view(idx)), torch.from_numpy(targets[idx])
+            x, target = training_batch(idx)
+            out = model(x)
             loss = (1 - F.cosine_similarity(out, target)).mean()
             if relational_weight:
                 loss = loss + relational_weight * relational_loss(out, target)
@@ -207,7 +256,8 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
     model = model.to(memory_format=torch.contiguous_format).eval()
     return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "epochs": round(step * batch / len(train), 2),
                    "batch": batch, "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes,
-                   "augment": augment, "relational_weight": relational_weight, "history": history}
+                   "augment": augment, "relational_weight": relational_weight,
+                   "scored_views": 0 if scored_views is None else int(scored_views[0].shape[1]), "history": history}
 
 
 def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress: bool = True) -> dict:  # noqa: ANN001
@@ -253,13 +303,16 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
               help="Train on warped, recoloured views (else mirrored faces only).")
 @click.option("--relational-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Weight of the relational (cosine-matrix) loss; 0 turns it off.")
+@click.option("--scored-views", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Augmented views of each face that the teacher embeds too (cached), drawn beside the face.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
 def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
-        augment: bool, relational_weight: float, out: Path | None) -> None:
+        augment: bool, relational_weight: float, scored_views: int, out: Path | None) -> None:
     """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
     paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
     t0 = time.time()
     crops, emb = distillation_set(paths, max_chunks=max_chunks)
+    views = scored_view_set(paths[:len(crops)], scored_views) if scored_views else None
     click.echo(f"{len(crops)} distillation faces ready in {time.time() - t0:.0f} s", err=True)
     if prepare_only:
         return
@@ -270,7 +323,9 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
                                            ("max_chunks", max_chunks), ("minutes", minutes)) if v is not None)
     command += " --augment" if augment else ""
     command += f" --relational-weight {relational_weight:g}" if relational_weight else ""
-    model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight)
+    command += f" --scored-views {scored_views}" if scored_views else ""
+    model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight,
+                            scored_views=views)
     data = (f"{len(crops)} faces: LFW images of people not in pairs.txt and CelebA-10k (shuffled, seed 0); "
             "teacher FaceNet-CASIA on fixed-box 160-px crops")
     publish(model, metrics, out=out or shipped_dir(), command=command, data=data)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from edge_probe.model import EMBEDDING_DIM, ProbeNet
-from edge_probe.train import augmenter, distil, learning_rate, relational_loss
+from edge_probe.train import augmenter, distil, learning_rate, relational_loss, scored_view_set
 
 
 def test_learning_rate_warms_up_then_decays_to_zero_over_the_budget():
@@ -66,3 +66,18 @@ def test_distil_with_augmentation_and_relational_loss_still_fits():
                             relational_weight=4.0, progress=False)
     assert metrics["augment"] and metrics["relational_weight"] == 4.0
     assert metrics["val_cosine_to_teacher"] > 0.4
+
+
+def test_distil_draws_teacher_scored_views_beside_the_faces():
+    crops, targets = _faces_and_teacher()
+    rng = np.random.default_rng(1)
+    view_crops = rng.integers(0, 256, (80, 2, 3, 112, 112), dtype=np.uint8)
+    view_targets = np.repeat(targets[:, None], 2, axis=1)  # the teacher's direction, seen on other images
+    model, metrics = distil(crops, targets, minutes=10, steps=30, batch=16, lr=5e-3, val_fraction=0.1,
+                            scored_views=(view_crops, view_targets), progress=False)
+    assert metrics["scored_views"] == 2 and metrics["val_cosine_to_teacher"] > 0.4
+
+
+def test_scored_view_set_needs_a_view():
+    with pytest.raises(ValueError, match="at least 1"):
+        scored_view_set([], 0)
