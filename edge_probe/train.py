@@ -74,65 +74,69 @@ def _chunk_file(paths: list[Path], *, views: int = 0) -> Path:
     return folder / f"{key}.npz"
 
 
-def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Probe crops (uint8 (N, 3, 112, 112)) and teacher embeddings (float32 (N, 512)), cached per chunk."""
+def _teacher_embed(teacher, faces: np.ndarray) -> np.ndarray:  # noqa: ANN001 - a Recognizer
+    """The teacher's float32 embeddings of float (N, 3, 160, 160) crops, 32 at a time."""
     import torch
+
+    with torch.no_grad():
+        return torch.cat([teacher.embed(torch.from_numpy(faces[j:j + 32]))
+                          for j in range(0, len(faces), 32)]).numpy().astype(np.float32)
+
+
+def _cached_chunks(paths: list[Path], make, *, views: int = 0, progress: bool = True,  # noqa: ANN001 - a callable
+                   max_chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Crops and embeddings of ``paths`` chunk by chunk: each chunk's ``make(teacher, chunk, index)`` is cached
+    (written atomically, so an interrupted run resumes) and later runs read it back."""
     from trust_core.faces.recognizers import get_recognizer
 
-    crops, embeddings = [], []
-    teacher = None
+    crops, embeddings, teacher = [], [], None
     chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)][:max_chunks]
     for i, chunk in enumerate(chunks):
-        file = _chunk_file(chunk)
+        file = _chunk_file(chunk, views=views)
         if not file.is_file():
             teacher = teacher or get_recognizer(TEACHER)
-            big, small = teacher_crops(chunk)
-            with torch.no_grad():
-                emb = torch.cat([teacher.embed(torch.from_numpy(big[j:j + 32])) for j in range(0, len(big), 32)]).numpy()
+            small, emb = make(teacher, chunk, i)
             tmp = file.with_suffix(".tmp.npz")
-            np.savez(tmp, crops=np.rint(small * 255).astype(np.uint8), embeddings=emb.astype(np.float32))
+            np.savez(tmp, crops=small, embeddings=emb)
             tmp.replace(file)
         if progress:
-            click.echo(f"chunk {i + 1}/{len(chunks)} ready ({file.name})", err=True)
+            click.echo(f"chunk {i + 1}/{len(chunks)}{f' ({views} views)' if views else ''} ready ({file.name})", err=True)
         with np.load(file) as data:
             crops.append(data["crops"])
             embeddings.append(data["embeddings"])
     return np.concatenate(crops), np.concatenate(embeddings)
+
+
+def distillation_set(paths: list[Path], *, progress: bool = True, max_chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probe crops (uint8 (N, 3, 112, 112)) and teacher embeddings (float32 (N, 512)), cached per chunk."""
+
+    def make(teacher, chunk: list[Path], index: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        big, small = teacher_crops(chunk)
+        return np.rint(small * 255).astype(np.uint8), _teacher_embed(teacher, big)
+
+    return _cached_chunks(paths, make, progress=progress, max_chunks=max_chunks)
 
 
 def scored_view_set(paths: list[Path], views: int, *, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``views`` :func:`augmenter` views of every face's 160-px crop, each embedded by the teacher, as probe crops
     (uint8 (N, views, 3, 112, 112)) and embeddings (float32 (N, views, 512)); seeded and cached per chunk."""
-    import torch
     from edge_probe.crops import probe_view
-    from trust_core.faces.recognizers import get_recognizer
 
     if views < 1:
         raise ValueError(f"views must be at least 1, got {views}")
-    teacher, warp, crops, embeddings = None, augmenter(), [], []
-    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    for i, chunk in enumerate(chunks):
-        file = _chunk_file(chunk, views=views)
-        if not file.is_file():
-            teacher = teacher or get_recognizer(TEACHER)
-            big = np.rint(teacher_crops(chunk)[0] * 255).astype(np.uint8).transpose(0, 2, 3, 1)
-            warp.set_random_seed(1000 + i)
-            small, emb = [], []
-            for _ in range(views):
-                view = np.stack([warp(image=face)["image"] for face in big]).transpose(0, 3, 1, 2).astype(np.float32) / 255
-                with torch.no_grad():
-                    emb.append(torch.cat([teacher.embed(torch.from_numpy(view[j:j + 32]))
-                                          for j in range(0, len(view), 32)]).numpy().astype(np.float32))
-                small.append(np.rint(probe_view(view) * 255).astype(np.uint8))
-            tmp = file.with_suffix(".tmp.npz")
-            np.savez(tmp, crops=np.stack(small, 1), embeddings=np.stack(emb, 1))
-            tmp.replace(file)
-        if progress:
-            click.echo(f"views of chunk {i + 1}/{len(chunks)} ready ({file.name})", err=True)
-        with np.load(file) as data:
-            crops.append(data["crops"])
-            embeddings.append(data["embeddings"])
-    return np.concatenate(crops), np.concatenate(embeddings)
+    warp = augmenter()
+
+    def make(teacher, chunk: list[Path], index: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        big = np.rint(teacher_crops(chunk)[0] * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+        warp.set_random_seed(1000 + index)
+        small, emb = [], []
+        for _ in range(views):
+            view = np.stack([warp(image=face)["image"] for face in big]).transpose(0, 3, 1, 2).astype(np.float32) / 255
+            emb.append(_teacher_embed(teacher, view))
+            small.append(np.rint(probe_view(view) * 255).astype(np.uint8))
+        return np.stack(small, 1), np.stack(emb, 1)
+
+    return _cached_chunks(paths, make, views=views, progress=progress)
 
 
 def augmenter():  # noqa: ANN201 - albumentations.Compose
