@@ -7,7 +7,9 @@ batch (relational distillation, Park et al., CVPR 2019), which is what face veri
 the probe sees each face mirrored, slightly shifted, scaled and rotated, and recoloured (albumentations) against
 the teacher's embedding of the plain face, which is nearly invariant to such changes. Both together, 60 min on
 2 CPU cores: LFW 10-fold 89.18% (cosine to the teacher on LFW 0.629) vs 87.57% (0.612) for the shipped 45-min
-run without them (docs/results/probe-augment-relational-60min.json).
+run without them (docs/results/probe-augment-relational-60min.json). With ``scored_views`` the teacher also embeds
+K such views of each face, so they train against exact targets; adding 2 to that recipe gave 88.90%, no better
+(docs/results/probe-scored-views-60min.json).
 Faces: CelebA-10k and the LFW images of people absent from pairs.txt (never an LFW pair image). Each photo gives
 one crop through the teacher's own box alignment (``trust_core.faces.align.align_faces(method="box")``) around a
 fixed central face box (LFW photos are centred; CelebA photos are aligned); the probe sees the teacher's 160-px crop
@@ -140,7 +142,7 @@ def scored_view_set(paths: list[Path], views: int, *, progress: bool = True) -> 
 
 
 def augmenter():  # noqa: ANN201 - albumentations.Compose
-    """The training views of a 112-px face: mirror, a small similarity warp, photometric jitter, some grey."""
+    """Training views of a face crop of any size: mirror, a small similarity warp, photometric jitter, some grey."""
     import albumentations as A
     import cv2
 
