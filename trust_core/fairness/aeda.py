@@ -113,11 +113,13 @@ def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float,
     gen = torch.Generator().manual_seed(seed)
 
     def loss(net: DebiasNet, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+        net.eval()  # attacks see the model as it predicts: no batch statistics of a fine-tuned backbone move
         adv = flip(x, flipped_bias(b, data.n_bias, generator=gen))
         keep = balancing_keep(len(x), data.n_bias, generator=gen)
         bias_x, bias_b = x, b
         if robust is not None:
             bias_x, bias_b = torch.cat([x, robust(x, b)]), torch.cat([b, b])
+        net.train()
         return (F.cross_entropy(net(torch.cat([x[keep], adv])), torch.cat([y[keep], y]))
                 + bias_weight * _bias_loss(net, bias_x, None, bias_b, None))
 

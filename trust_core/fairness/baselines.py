@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from trust_core.fairness.datasets import BiasedData, Split
-from trust_core.fairness.models import DebiasNet, backbone_features, reverse_grad
+from trust_core.fairness.models import DebiasNet, TunedBackbone, backbone_features, reverse_grad
 
 #: ``loss(net, x, y, b, w)`` for one batch; ``w`` are per-sample weights or None.
 BatchLoss = Callable[[DebiasNet, torch.Tensor, torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
@@ -22,7 +22,8 @@ BatchLoss = Callable[[DebiasNet, torch.Tensor, torch.Tensor, torch.Tensor, "torc
 
 def new_net(data: BiasedData, *, seed: int, width: int = 16) -> DebiasNet:
     """A fresh model for ``data``: the small CNN of ``width``, or, when the data names a backbone, that
-    recognizer's frozen embedder with a trained layer on top (seeded by ``seed``)."""
+    recognizer's embedder (frozen, or fine-tuned at ``data.backbone_lr_scale``) with a trained layer on top
+    (seeded by ``seed``)."""
     torch.manual_seed(seed)
     features = None
     if data.backbone is not None:
@@ -31,7 +32,7 @@ def new_net(data: BiasedData, *, seed: int, width: int = 16) -> DebiasNet:
         module = get_recognizer(data.backbone).module
         with torch.no_grad():
             embedding_dim = module(data.train.x[:2]).shape[1]
-        features = backbone_features(module, embedding_dim=embedding_dim)
+        features = backbone_features(module, embedding_dim=embedding_dim, lr_scale=data.backbone_lr_scale)
     return DebiasNet(n_target=data.n_target, n_bias=data.n_bias, in_channels=data.train.x.shape[1], width=width,
                      features=features)
 
@@ -42,14 +43,24 @@ def steps_for(data: BiasedData, *, epochs: int, batch: int) -> int:
     return epochs * math.ceil(len(data.train) / batch)
 
 
+def parameter_groups(net: DebiasNet, lr: float) -> list[dict]:
+    """Adam groups: every fine-tuned backbone at ``lr`` times its scale, the rest of the model at ``lr``."""
+    tuned = [m for m in net.modules() if isinstance(m, TunedBackbone)]
+    in_tuned = {id(p) for m in tuned for p in m.parameters()}
+    rest = [p for p in net.parameters() if id(p) not in in_tuned]
+    return [{"params": rest, "lr": lr}, *({"params": list(m.parameters()), "lr": lr * m.lr_scale} for m in tuned)]
+
+
 def fit_debias(net: DebiasNet, split: Split, batch_loss: BatchLoss, *, steps: int, batch: int = 128,
                lr: float = 1e-3, seed: int = 0, weights: torch.Tensor | None = None) -> DebiasNet:
-    """``steps`` Adam steps on random batches of ``split`` (reshuffled each pass) under ``batch_loss``."""
+    """``steps`` Adam steps on random batches of ``split`` (reshuffled each pass) under ``batch_loss``; a
+    :class:`~trust_core.fairness.models.TunedBackbone` trains at its share of ``lr``."""
     if len(split) == 0:
         raise ValueError("cannot train on an empty split")
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3 * lr, total_steps=steps)
+    groups = parameter_groups(net, lr)
+    opt = torch.optim.Adam(groups)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[3 * g["lr"] for g in groups], total_steps=steps)
     order, pos = torch.randperm(len(split), generator=gen), 0
     net.train()
     for _ in range(steps):

@@ -15,6 +15,7 @@ app = typer.Typer(help="Debias classifiers with adversarial augmentation (AEDA) 
 class Dataset(str, Enum):
     cmnist = "cmnist"
     celeba = "celeba"
+    celeba_tuned = "celeba-tuned"
     fewshot = "fewshot"
 
 
@@ -24,7 +25,8 @@ def _cell(stats: dict[str, dict[str, float]], key: str) -> str:
 
 @app.command()
 def run(
-    dataset: Dataset = typer.Argument(..., help="cmnist (colour-biased MNIST), celeba (CelebA-10k) or fewshot "
+    dataset: Dataset = typer.Argument(..., help="cmnist (colour-biased MNIST), celeba (CelebA-10k on the frozen "
+                                                "probe), celeba-tuned (the probe fine-tuned end to end) or fewshot "
                                                 "(the MNIST 4-shot pilot: Original vs AEDA_robust; --method ignored)."),
     method: list[str] = typer.Option(["original", "aeda-robust"], "--method", "-m",
                                      help="Method(s): original, undersample, reweight, adv, aeda-pre, aeda-online, "

@@ -42,7 +42,8 @@ class Split:
 @dataclass
 class BiasedData:
     """A debiasing task: three splits and the number of target and bias classes; ``backbone`` names the
-    pretrained recognizer whose face crops the images are (its frozen embedder then starts every model)."""
+    pretrained recognizer whose face crops the images are (its embedder then starts every model, frozen, or
+    fine-tuned at ``backbone_lr_scale`` times the learning rate when that is positive)."""
 
     name: str
     train: Split
@@ -52,6 +53,7 @@ class BiasedData:
     n_bias: int
     protocol: str
     backbone: str | None = None
+    backbone_lr_scale: float = 0.0
 
 
 def colorize(digits: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
@@ -128,16 +130,19 @@ def _face_crop(path: Path, recognizer: Recognizer) -> torch.Tensor:
 
 
 def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size: int = 64,
-                    backbone: str | None = None, fractions: tuple[float, float] = (0.7, 0.1), seed: int = 0,
-                    limit: int | None = None) -> BiasedData:
+                    backbone: str | None = None, backbone_lr_scale: float = 0.0,
+                    fractions: tuple[float, float] = (0.7, 0.1), seed: int = 0, limit: int | None = None) -> BiasedData:
     """CelebA-10k with a seeded identity-disjoint train/val/test split.
 
     Images are the portraits resized to ``size``², or, with ``backbone`` (a registered differentiable
-    recognizer, e.g. ``"probe"``), that recognizer's crops of the face. ``fractions`` are the train and
-    validation shares of identities; the rest is the test set.
+    recognizer, e.g. ``"probe"``), that recognizer's crops of the face; its embedder is fine-tuned at
+    ``backbone_lr_scale`` times the learning rate, or frozen at 0. ``fractions`` are the train and validation
+    shares of identities; the rest is the test set.
     """
     from trust_core.data import CelebA
 
+    if backbone_lr_scale and backbone is None:
+        raise ValueError("backbone_lr_scale needs a backbone to fine-tune")
     if backbone is None and not 8 <= size <= 218:
         raise ValueError(f"size must lie in [8, 218], got {size}")
     if not (0 < fractions[0] and 0 < fractions[1] and sum(fractions) < 1):
@@ -167,6 +172,8 @@ def celeba_fairness(*, target: str = "Arched_Eyebrows", bias: str = "Male", size
     yt, bt = torch.from_numpy(y[:count]), torch.from_numpy(b[:count])
     splits = [Split(images[which == k], yt[which == k], bt[which == k]) for k in range(3)]
     view = f"{size}x{size} portraits" if backbone is None else f"{backbone}'s {size}x{size} face crops"
+    if backbone_lr_scale:
+        view += f", {backbone} fine-tuned at {backbone_lr_scale:g}x the learning rate"
     protocol = (f"CelebA-10k {target} (target) vs {bias} (bias), {view}, identity-disjoint split "
                 f"{len(splits[0])}/{len(splits[1])}/{len(splits[2])} (seed {seed})")
-    return BiasedData("celeba", *splits, 2, 2, protocol, backbone)
+    return BiasedData("celeba", *splits, 2, 2, protocol, backbone, backbone_lr_scale)

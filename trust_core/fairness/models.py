@@ -1,7 +1,9 @@
-"""The debiasing model — a shared feature extractor read by a target head and a bias head — its two feature
-extractors (a small CNN trained from scratch, or a frozen pretrained face embedder with a trained layer on top),
-and the gradient-reversal layer."""
+"""The debiasing model — a shared feature extractor read by a target head and a bias head — its feature
+extractors (a small CNN trained from scratch, or a pretrained face embedder, frozen or fine-tuned, with a trained
+layer on top), and the gradient-reversal layer."""
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -59,9 +61,28 @@ class FrozenBackbone(nn.Module):
         return self.module(x)
 
 
-def backbone_features(module: nn.Module, *, embedding_dim: int, feature_dim: int = 64) -> nn.Sequential:
-    """A frozen pretrained embedder (``embedding_dim`` outputs) → a trained ``Linear`` + ReLU to ``feature_dim``."""
-    return nn.Sequential(FrozenBackbone(module), nn.Linear(embedding_dim, feature_dim), nn.ReLU())
+class TunedBackbone(nn.Module):
+    """A trainable copy of a pretrained embedder, fine-tuned end to end at ``lr_scale`` times the learning rate
+    of the layers above it (:func:`~trust_core.fairness.baselines.fit_debias` reads the scale); the original
+    ``module`` is left untouched."""
+
+    def __init__(self, module: nn.Module, *, lr_scale: float) -> None:
+        super().__init__()
+        if not 0 < lr_scale <= 1:
+            raise ValueError(f"lr_scale must lie in (0, 1], got {lr_scale}")
+        self.module = copy.deepcopy(module).requires_grad_(True)
+        self.lr_scale = lr_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+def backbone_features(module: nn.Module, *, embedding_dim: int, feature_dim: int = 64,
+                      lr_scale: float = 0.0) -> nn.Sequential:
+    """A pretrained embedder (``embedding_dim`` outputs) → a trained ``Linear`` + ReLU to ``feature_dim``; the
+    embedder is frozen when ``lr_scale`` is 0, else a :class:`TunedBackbone` trained at that learning-rate scale."""
+    backbone = FrozenBackbone(module) if lr_scale == 0 else TunedBackbone(module, lr_scale=lr_scale)
+    return nn.Sequential(backbone, nn.Linear(embedding_dim, feature_dim), nn.ReLU())
 
 
 class DebiasNet(nn.Module):

@@ -1,4 +1,5 @@
-"""The experiment layer: the unbiased reference row is C-MNIST without its colour bias, on the same test set."""
+"""The experiment layer: the unbiased reference row is C-MNIST without its colour bias, on the same test set;
+the tuned CelebA protocol trains a copy of the probe."""
 from __future__ import annotations
 
 import pytest
@@ -51,3 +52,20 @@ def test_cli_refuses_a_results_file_of_another_setup_before_training(tmp_path, c
     result = CliRunner().invoke(app, ["cmnist", "--method", "original", "--seeds", "1", "--json", str(out)])
     assert result.exit_code != 0 and "holds other results" in result.output
     assert out.read_text() == content  # nothing lost
+
+
+def test_the_tuned_protocol_fine_tunes_a_copy_of_the_probe_and_leaves_the_shared_one() -> None:
+    from trust_core.faces.recognizers import get_recognizer
+    from trust_core.fairness.baselines import new_net
+    from trust_core.fairness.experiment import run_one
+    from trust_core.fairness.models import TunedBackbone
+
+    torch.set_num_threads(1)
+    shared = get_recognizer("probe").module
+    before = {k: v.clone() for k, v in shared.state_dict().items()}
+    data = load("celeba-tuned", limit=48)
+    assert data.name == "celeba-tuned" and "fine-tuned at 0.1x" in data.protocol
+    result = run_one(data, "aeda-robust", seed=0, epochs=1, batch=16)
+    assert 0 <= result["bacc"] <= 100 and result["train_seconds"] > 0
+    assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
+    assert isinstance(new_net(data, seed=0).features[0], TunedBackbone)
