@@ -3,8 +3,8 @@
 After MobileFaceNet (Chen et al., "MobileFaceNets: Efficient CNNs for Accurate Real-Time Face Verification on
 Mobile Devices", CCBR 2018): a stride-2 stem, inverted-residual bottlenecks (MobileNetV2, Sandler et al., CVPR 2018),
 a 1×1 expansion, a global depthwise convolution (GDC) instead of global pooling, and a linear embedding. Narrower
-than the original (≈0.5 M parameters) so that it trains on a few CPU cores; its 512-d output matches the
-FaceNet-CASIA teacher it is distilled from. Input: (N, 3, 112, 112) aligned RGB crops in [0, 1]; output:
+than the original (≈0.5 M parameters at ``scale`` 1; ``scale`` multiplies every channel count) so that it trains
+on a few CPU cores; its 512-d output matches the FaceNet-CASIA teacher it is distilled from. Input: (N, 3, 112, 112) aligned RGB crops in [0, 1]; output:
 L2-normalised (N, 512) embeddings.
 """
 from __future__ import annotations
@@ -54,14 +54,21 @@ class ProbeNet(nn.Module):
 
     #: (expansion, out channels, repeats, first stride) per stage, on a 56×56 map after the stem.
     STAGES = ((2, 48, 3, 2), (4, 64, 1, 2), (2, 64, 4, 1), (4, 96, 1, 2), (2, 96, 2, 1))
+    #: stem width and the 1×1 expansion before the GDC, at ``scale`` 1.
+    WIDTH, EXPAND = 48, 384
 
-    def __init__(self, *, width: int = 48, embedding_dim: int = EMBEDDING_DIM, expand: int = 384) -> None:
+    def __init__(self, *, scale: float = 1.0, embedding_dim: int = EMBEDDING_DIM) -> None:
         super().__init__()
+        if not 0 < scale <= 4:
+            raise ValueError(f"scale must lie in (0, 4], got {scale}")
+        channels = lambda c: max(8, round(c * scale / 8) * 8)  # noqa: E731 - multiples of 8
+        width, expand = channels(self.WIDTH), channels(self.EXPAND)
         self.register_buffer("mean", torch.full((1, 3, 1, 1), 0.5))
         self.register_buffer("std", torch.full((1, 3, 1, 1), 0.5))
         layers: list[nn.Module] = [_conv_bn(3, width, 3, 2), _conv_bn(width, width, 3, groups=width)]
         cin = width
         for expansion, cout, repeats, stride in self.STAGES:
+            cout = channels(cout)
             for i in range(repeats):
                 layers.append(Bottleneck(cin, cout, stride=stride if i == 0 else 1, expansion=expansion))
                 cin = cout
@@ -82,9 +89,9 @@ class ProbeNet(nn.Module):
 
 
 def load_probe() -> ProbeNet:
-    """The shipped, distilled probe in eval mode (see ``apf train probe``)."""
-    from trust_core.models.registry import weights_path
+    """The shipped, distilled probe in eval mode (see ``apf train probe``), at the scale its manifest records."""
+    from trust_core.models.registry import entries, weights_path
 
-    model = ProbeNet()
+    model = ProbeNet(scale=entries()[WEIGHTS_NAME].metrics.get("scale", 1.0))
     model.load_state_dict(torch.load(weights_path(WEIGHTS_NAME), map_location="cpu", weights_only=True))
     return model.eval()

@@ -81,3 +81,13 @@ def test_distil_draws_teacher_scored_views_beside_the_faces():
 def test_scored_view_set_needs_a_view():
     with pytest.raises(ValueError, match="at least 1"):
         scored_view_set([], 0)
+
+
+def test_scale_widens_the_probe_within_the_on_device_budget():
+    crops, targets = _faces_and_teacher()
+    model, metrics = distil(crops, targets, minutes=10, steps=2, batch=16, val_fraction=0.1, scale=1.5, progress=False)
+    parameters = sum(p.numel() for p in model.parameters())
+    assert metrics["scale"] == 1.5 and parameters == 962_464  # 1.9x the 508,864 of scale 1, under 1.5 M
+    assert sum(p.numel() for p in ProbeNet().parameters()) == 508_864
+    with pytest.raises(ValueError, match="scale"):
+        ProbeNet(scale=0)
