@@ -341,10 +341,12 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
 
 
 def publish(model, metrics: dict, *, out: Path, command: str, data: str) -> None:  # noqa: ANN001
-    """Save the weights and the ONNX graphs into ``out``, measure LFW agreement, and record the manifest."""
+    """Save the weights and the ONNX graphs into ``out``, measure LFW agreement, and record them in the shipped
+    manifest — or, when ``out`` is another folder, in a manifest of its own there (the shipped one is left alone)."""
     import torch
 
     from edge_probe.export import export_graphs
+    from edge_probe.runtime import shipped_dir
     from trust_core.models.registry import record
 
     out.mkdir(parents=True, exist_ok=True)
@@ -354,7 +356,8 @@ def publish(model, metrics: dict, *, out: Path, command: str, data: str) -> None
     metrics = {**metrics, "parameters": sum(p.numel() for p in model.parameters()),
                "onnx_bytes": {name: path.stat().st_size for name, path in graphs.items()},
                **lfw_agreement(model)}
-    record("edge_probe", WEIGHTS_NAME, file, command=command, data=data, metrics=metrics,
+    own = None if out.resolve() == shipped_dir().resolve() else out / "manifest.json"
+    record("edge_probe", WEIGHTS_NAME, file, command=command, data=data, metrics=metrics, manifest=own,
            notes="ONNX graphs of the signal (embed.onnx, signal-step.onnx, signal-graphs.json) exported from "
                  "these weights by edge_probe.export.export_graphs")
     click.echo(f"saved {file}: {metrics}")

@@ -91,3 +91,20 @@ def test_scale_widens_the_probe_within_the_on_device_budget():
     assert sum(p.numel() for p in ProbeNet().parameters()) == 508_864
     with pytest.raises(ValueError, match="scale"):
         ProbeNet(scale=0)
+
+
+def test_publishing_elsewhere_records_beside_the_weights_and_leaves_the_shipped_manifest(tmp_path, monkeypatch):
+    import json
+
+    from edge_probe import train
+    from trust_core.models.registry import manifest_path, sha256_of
+
+    shipped = manifest_path("edge_probe").read_bytes()
+    monkeypatch.setattr(train, "lfw_agreement", lambda model: {"lfw_accuracy_probe": 0.5})
+    monkeypatch.setattr("edge_probe.export.export_graphs", lambda model, out: {})
+    train.publish(ProbeNet(scale=0.25), {"scale": 0.25}, out=tmp_path / "trial", command="apf train probe", data="none")
+    entry = json.loads((tmp_path / "trial" / "manifest.json").read_text())["probe-mobilefacenet"]
+    assert entry["sha256"] == sha256_of(tmp_path / "trial" / "probe-mobilefacenet.pt")
+    assert entry["metrics"] == {"scale": 0.25, "parameters": sum(p.numel() for p in ProbeNet(scale=0.25).parameters()),
+                                "onnx_bytes": {}, "lfw_accuracy_probe": 0.5}
+    assert manifest_path("edge_probe").read_bytes() == shipped

@@ -108,9 +108,11 @@ def record(
     data: str,
     metrics: dict[str, Any],
     notes: str = "",
+    manifest: Path | None = None,
 ) -> WeightsEntry:
-    """Add or replace ``name`` in ``package``'s manifest (training scripts call this after saving)."""
-    path = manifest_path(package)
+    """Add or replace ``name`` in ``package``'s manifest (training scripts call this after saving); ``manifest``
+    names another one, e.g. beside an experiment's weights, so that the shipped manifest keeps its own."""
+    path = manifest or manifest_path(package)
     raw = json.loads(path.read_text()) if path.is_file() else {}
     raw[name] = {
         "file": Path(file).name,
