@@ -4,8 +4,8 @@ After MobileFaceNet (Chen et al., "MobileFaceNets: Efficient CNNs for Accurate R
 Mobile Devices", CCBR 2018): a stride-2 stem, inverted-residual bottlenecks (MobileNetV2, Sandler et al., CVPR 2018),
 a 1×1 expansion, a global depthwise convolution (GDC) instead of global pooling, and a linear embedding. Narrower
 than the original (≈0.5 M parameters at ``scale`` 1; ``scale`` multiplies every channel count) so that it trains
-on a few CPU cores; its 512-d output matches the FaceNet-CASIA teacher it is distilled from. Input: (N, 3, 112, 112) aligned RGB crops in [0, 1]; output:
-L2-normalised (N, 512) embeddings.
+on a few CPU cores; its 512-d output matches the FaceNet-CASIA teacher it is distilled from. Input: (N, 3, 112, 112)
+aligned RGB crops in [0, 1]; output: L2-normalised (N, 512) embeddings.
 """
 from __future__ import annotations
 
