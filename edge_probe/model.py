@@ -9,6 +9,9 @@ aligned RGB crops in [0, 1]; output: L2-normalised (N, 512) embeddings.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -88,10 +91,21 @@ class ProbeNet(nn.Module):
         return F.normalize(self.bn_out(self.embedding(h)), dim=1)
 
 
-def load_probe() -> ProbeNet:
-    """The shipped, distilled probe in eval mode (see ``apf train probe``), at the scale its manifest records."""
-    from trust_core.models.registry import entries, weights_path
+def load_probe(folder: Path | None = None) -> ProbeNet:
+    """The shipped, distilled probe in eval mode (see ``apf train probe``), at the scale its manifest records; or
+    the one trained into ``folder`` (``apf train probe --out``), checked against the manifest written beside it."""
+    from trust_core.models.registry import WeightsError, entries, sha256_of, weights_path
 
-    model = ProbeNet(scale=entries()[WEIGHTS_NAME].metrics.get("scale", 1.0))
-    model.load_state_dict(torch.load(weights_path(WEIGHTS_NAME), map_location="cpu", weights_only=True))
+    if folder is None:
+        scale, path = entries()[WEIGHTS_NAME].metrics.get("scale", 1.0), weights_path(WEIGHTS_NAME)
+    else:
+        manifest = Path(folder) / "manifest.json"
+        if not manifest.is_file():
+            raise WeightsError(f"{manifest} is missing: is {folder} a folder written by apf train probe --out?")
+        entry = json.loads(manifest.read_text())[WEIGHTS_NAME]
+        scale, path = entry["metrics"].get("scale", 1.0), Path(folder) / entry["file"]
+        if not path.is_file() or sha256_of(path) != entry["sha256"]:
+            raise WeightsError(f"{path} is missing or fails the sha256 its manifest records")
+    model = ProbeNet(scale=scale)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()

@@ -9,7 +9,8 @@ the teacher's embedding of the plain face, which is nearly invariant to such cha
 2 CPU cores: LFW 10-fold 89.18% (cosine to the teacher on LFW 0.629) vs 87.57% (0.612) for the shipped 45-min
 run without them (docs/results/probe-augment-relational-60min.json). With ``scored_views`` the teacher also embeds
 K such views of each face, so they train against exact targets; adding 2 to that recipe gave 88.90%, no better
-(docs/results/probe-scored-views-60min.json).
+(docs/results/probe-scored-views-60min.json). With ``gradient_faces`` the probe also learns the direction of the
+teacher's FGSM gradient on those faces (:mod:`edge_probe.gradient_match`), the quantity APF sends.
 Faces: CelebA-10k and the LFW images of people absent from pairs.txt (never an LFW pair image). Each photo gives
 one crop through the teacher's own box alignment (``trust_core.faces.align.align_faces(method="box")``) around a
 fixed central face box (LFW photos are centred; CelebA photos are aligned); the probe sees the teacher's 160-px crop
@@ -66,12 +67,13 @@ def teacher_crops(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     return big_arr, probe_view(big_arr)
 
 
-def _chunk_file(paths: list[Path], *, views: int = 0) -> Path:
-    """The cache file of a chunk's teacher embeddings (``views`` = 0) or of its :func:`scored_view_set`."""
+def _chunk_file(paths: list[Path], *, views: int = 0, kind: str = "") -> Path:
+    """The cache file of a chunk's teacher embeddings (``views`` = 0), of its :func:`scored_view_set`, or of another
+    ``kind`` of teacher target (e.g. :func:`gradient_set`'s)."""
     from trust_core.models.registry import cache_dir
 
     key = hashlib.sha256(("\n".join(str(p) for p in paths) + (f"|{views}" if views else "")).encode()).hexdigest()[:20]
-    folder = cache_dir() / "probe-distill" / (f"{TEACHER}-views" if views else TEACHER)
+    folder = cache_dir() / "probe-distill" / (f"{TEACHER}-views" if views else TEACHER + (f"-{kind}" if kind else ""))
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key}.npz"
 
@@ -85,16 +87,16 @@ def _teacher_embed(teacher, faces: np.ndarray) -> np.ndarray:  # noqa: ANN001 - 
                           for j in range(0, len(faces), 32)]).numpy().astype(np.float32)
 
 
-def _cached_chunks(paths: list[Path], make, *, views: int = 0, progress: bool = True,  # noqa: ANN001 - a callable
+def _cached_chunks(paths: list[Path], make, *, views: int = 0, kind: str = "", progress: bool = True,  # noqa: ANN001
                    max_chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Crops and embeddings of ``paths`` chunk by chunk: each chunk's ``make(teacher, chunk, index)`` is cached
+    """Crops and teacher targets of ``paths`` chunk by chunk: each chunk's ``make(teacher, chunk, index)`` is cached
     (written atomically, so an interrupted run resumes) and later runs read it back."""
     from trust_core.faces.recognizers import get_recognizer
 
     crops, embeddings, teacher = [], [], None
     chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)][:max_chunks]
     for i, chunk in enumerate(chunks):
-        file = _chunk_file(chunk, views=views)
+        file = _chunk_file(chunk, views=views, kind=kind)
         if not file.is_file():
             teacher = teacher or get_recognizer(TEACHER)
             small, emb = make(teacher, chunk, i)
@@ -102,7 +104,8 @@ def _cached_chunks(paths: list[Path], make, *, views: int = 0, progress: bool = 
             np.savez(tmp, crops=small, embeddings=emb)
             tmp.replace(file)
         if progress:
-            click.echo(f"chunk {i + 1}/{len(chunks)}{f' ({views} views)' if views else ''} ready ({file.name})", err=True)
+            what = f" ({views} views)" if views else f" ({kind})" if kind else ""
+            click.echo(f"chunk {i + 1}/{len(chunks)}{what} ready ({file.name})", err=True)
         with np.load(file) as data:
             crops.append(data["crops"])
             embeddings.append(data["embeddings"])
@@ -141,6 +144,21 @@ def scored_view_set(paths: list[Path], views: int, *, progress: bool = True) -> 
     return _cached_chunks(paths, make, views=views, progress=progress)
 
 
+def gradient_set(paths: list[Path], *, progress: bool = True) -> np.ndarray:
+    """The teacher's packed FGSM sign bits (uint8 (N, 4704)) for ``paths``, from
+    :func:`edge_probe.gradient_match.teacher_gradient_signs` on their 160-px crops; cached per chunk."""
+    import torch
+
+    from edge_probe.gradient_match import teacher_gradient_signs
+
+    def make(teacher, chunk: list[Path], index: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        big = teacher_crops(chunk)[0]
+        signs = [teacher_gradient_signs(teacher.module, torch.from_numpy(big[j:j + 32])) for j in range(0, len(big), 32)]
+        return np.zeros((len(big), 0), np.uint8), np.concatenate(signs)
+
+    return _cached_chunks(paths, make, kind="gradient", progress=progress)[1]
+
+
 def augmenter():  # noqa: ANN201 - albumentations.Compose
     """Training views of a face crop of any size: mirror, a small similarity warp, photometric jitter, some grey."""
     import albumentations as A
@@ -176,37 +194,63 @@ def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float
 def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
            lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0, augment: bool = False,
            relational_weight: float = 0.0, scored_views: tuple[np.ndarray, np.ndarray] | None = None,
-           scale: float = 1.0, progress: bool = True):  # noqa: ANN201 - (ProbeNet, dict)
+           scale: float = 1.0, gradients: np.ndarray | None = None, gradient_weight: float = 1.0,
+           gradient_batch: int = 16, init: dict | None = None, progress: bool = True):  # noqa: ANN201
     """Train a :class:`ProbeNet` on uint8 crops against teacher embeddings for ``minutes`` (or ``steps``, whichever
     budget runs out first; the schedule follows it); the checkpoint with the best validation cosine wins.
     Without ``augment`` half the faces are mirrored. ``scored_views`` (from :func:`scored_view_set`: (N, K, 3, 112,
     112) crops and (N, K, 512) embeddings) are K more views of each face with the teacher's own embedding of each;
     a training face is drawn as itself or one of its views at random (validation faces only as themselves).
-    ``scale`` multiplies the probe's channels. Returns (model in eval mode, metrics)."""
+    ``scale`` multiplies the probe's channels. ``gradients``: the teacher's packed FGSM signs of the first
+    ``len(gradients)`` faces (:func:`gradient_set`); each step then also matches them on ``gradient_batch`` plain
+    faces, weighted by ``gradient_weight``, and the checkpoint is chosen by the same weighted sum on held-out faces.
+    ``init``: a state dict to start from. Returns (model in eval mode, metrics)."""
     import copy
 
     import torch
     import torch.nn.functional as F
 
+    from edge_probe.gradient_match import gradient_alignment, unpack_signs
     from edge_probe.model import ProbeNet
+    from trust_core.models.wrappers import eval_mode
 
     torch.manual_seed(seed)
     order = np.random.default_rng(seed).permutation(len(crops))
     n_val = max(1, int(len(crops) * val_fraction))
     val, train = order[:n_val], order[n_val:]
-    model = ProbeNet(scale=scale).to(memory_format=torch.channels_last)  # about 25% faster on CPU
+    model = ProbeNet(scale=scale)
+    if init is not None:
+        model.load_state_dict(init)
+    model = model.to(memory_format=torch.channels_last)  # about 25% faster on CPU
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     to_float = lambda faces: torch.from_numpy(faces).float().div_(255).contiguous(  # noqa: E731
         memory_format=torch.channels_last)
     as_float = lambda idx: to_float(crops[idx])  # noqa: E731
 
-    def validate() -> float:
+    matched = len(gradients) if gradients is not None else 0
+    grad_train, grad_val = train[train < matched], val[val < matched]
+    if gradients is not None and (len(grad_train) < gradient_batch or len(grad_val) == 0):
+        raise ValueError(f"gradient targets for {matched} faces leave too few to train ({len(grad_train)}) or "
+                         f"validate ({len(grad_val)}) on")
+
+    def alignment(idx: np.ndarray, *, create_graph: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """On ``idx``'s plain faces, with batch norm in eval mode, as the device computes the signal."""
+        with eval_mode(model):
+            return gradient_alignment(model, as_float(idx), unpack_signs(gradients[idx]), create_graph=create_graph)
+
+    def validate() -> tuple[float, ...]:
+        """Held-out cosine to the teacher, and with gradient targets their gradient cosine and sign agreement."""
         model.eval()
         with torch.no_grad():
             sims = [F.cosine_similarity(model(as_float(val[i:i + 256])), torch.from_numpy(targets[val[i:i + 256]]))
                     for i in range(0, len(val), 256)]
+        scores = [float(torch.cat(sims).mean())]
+        if matched:
+            parts = [alignment(grad_val[i:i + 64], create_graph=False) for i in range(0, len(grad_val), 64)]
+            sizes = [len(grad_val[i:i + 64]) for i in range(0, len(grad_val), 64)]
+            scores += [sum(float(p[k]) * n for p, n in zip(parts, sizes)) / len(grad_val) for k in (0, 1)]
         model.train()
-        return float(torch.cat(sims).mean())
+        return tuple(scores)
 
     views = augmenter() if augment else None
 
@@ -228,7 +272,7 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
 
     budget = minutes * 60
     start = time.time()
-    best, best_state, step, epoch, history = -1.0, None, 0, 0, []
+    best, best_scores, best_state, step, epoch, history = -math.inf, (), None, 0, 0, []
     spent = lambda: max((time.time() - start) / budget, step / steps if steps else 0.0)  # noqa: E731
     model.train()
     while spent() < 1:
@@ -242,25 +286,33 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
             loss = (1 - F.cosine_similarity(out, target)).mean()
             if relational_weight:
                 loss = loss + relational_weight * relational_loss(out, target)
+            if matched:
+                cosine, _ = alignment(draw.choice(grad_train, gradient_batch, replace=False), create_graph=True)
+                loss = loss + gradient_weight * (1 - cosine)
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
             done = spent() >= 1
             if step % 200 == 0 or done:
-                score = validate()
-                history.append((step, round(score, 4)))
+                scores = validate()
+                history.append((step, *(round(v, 4) for v in scores)))
                 if progress:
-                    click.echo(f"step {step} epoch {epoch} loss {loss.item():.4f} val cosine {score:.4f} "
-                               f"({time.time() - start:.0f} s)", err=True)
+                    click.echo(f"step {step} epoch {epoch} loss {loss.item():.4f} val cosine {scores[0]:.4f}"
+                               + (f" gradient cosine {scores[1]:.4f} signs {scores[2]:.4f}" if matched else "")
+                               + f" ({time.time() - start:.0f} s)", err=True)
+                score = scores[0] + gradient_weight * scores[1] if matched else scores[0]
                 if score > best:
-                    best, best_state = score, copy.deepcopy(model.state_dict())
+                    best, best_scores, best_state = score, scores, copy.deepcopy(model.state_dict())
             if done:
                 break
         epoch += 1
     model.load_state_dict(best_state)
     model = model.to(memory_format=torch.contiguous_format).eval()
-    return model, {"val_cosine_to_teacher": round(best, 4), "steps": step, "epochs": round(step * batch / len(train), 2),
+    gradient_metrics = {"gradient_faces": matched, "gradient_weight": gradient_weight,
+                        "val_gradient_cosine": round(best_scores[1], 4),
+                        "val_sign_agreement": round(best_scores[2], 4)} if matched else {}
+    return model, {"val_cosine_to_teacher": round(best_scores[0], 4), **gradient_metrics, "steps": step, "epochs": round(step * batch / len(train), 2),
                    "batch": batch, "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes,
                    "augment": augment, "relational_weight": relational_weight, "scale": scale,
                    "scored_views": 0 if scored_views is None else int(scored_views[0].shape[1]), "history": history}
@@ -313,18 +365,31 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
               help="Augmented views of each face that the teacher embeds too (cached), drawn beside the face.")
 @click.option("--scale", type=click.FloatRange(min=0.25, max=4), default=1.0, show_default=True,
               help="Multiply the probe's channels (1: about 0.5 M parameters; 1.5: about 1 M).")
+@click.option("--gradient-faces", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also match the teacher's FGSM gradient signs on the first N faces (edge_probe.gradient_match).")
+@click.option("--gradient-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Weight of the gradient-matching loss.")
+@click.option("--init", "init", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Start from these probe weights (e.g. the shipped ones) instead of afresh.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True,
+              help="Peak learning rate (warm-up, then cosine decay over the budget).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
 def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
-        augment: bool, relational_weight: float, scored_views: int, scale: float, out: Path | None) -> None:
+        augment: bool, relational_weight: float, scored_views: int, scale: float, gradient_faces: int,
+        gradient_weight: float, init: Path | None, lr: float, out: Path | None) -> None:
     """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
     paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
     t0 = time.time()
     crops, emb = distillation_set(paths, max_chunks=max_chunks)
     views = scored_view_set(paths[:len(crops)], scored_views) if scored_views else None
+    gradients = gradient_set(paths[:min(gradient_faces, len(crops))]) if gradient_faces else None
     click.echo(f"{len(crops)} distillation faces ready in {time.time() - t0:.0f} s", err=True)
     if prepare_only:
         return
+    import torch
+
     from edge_probe.runtime import shipped_dir
+    from trust_core.models.registry import sha256_of
 
     command = "apf train probe" + "".join(f" --{k.replace('_', '-')} {v}" for k, v in
                                           (("lfw_limit", lfw_limit), ("celeba_limit", celeba_limit),
@@ -333,8 +398,14 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
     command += f" --relational-weight {relational_weight:g}" if relational_weight else ""
     command += f" --scored-views {scored_views}" if scored_views else ""
     command += f" --scale {scale:g}" if scale != 1 else ""
+    command += f" --gradient-faces {gradient_faces} --gradient-weight {gradient_weight:g}" if gradient_faces else ""
+    command += f" --init {init.name}" if init else ""
+    command += f" --lr {lr:g}" if lr != 2e-3 else ""
     model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight,
-                            scored_views=views, scale=scale)
+                            scored_views=views, scale=scale, gradients=gradients, gradient_weight=gradient_weight,
+                            lr=lr, init=torch.load(init, map_location="cpu", weights_only=True) if init else None)
+    if init:
+        metrics["init_sha256"] = sha256_of(init)
     data = (f"{len(crops)} faces: LFW images of people not in pairs.txt and CelebA-10k (shuffled, seed 0); "
             "teacher FaceNet-CASIA on fixed-box 160-px crops")
     publish(model, metrics, out=out or shipped_dir(), command=command, data=data)

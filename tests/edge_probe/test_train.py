@@ -108,3 +108,29 @@ def test_publishing_elsewhere_records_beside_the_weights_and_leaves_the_shipped_
     assert entry["metrics"] == {"scale": 0.25, "parameters": sum(p.numel() for p in ProbeNet(scale=0.25).parameters()),
                                 "onnx_bytes": {}, "lfw_accuracy_probe": 0.5}
     assert manifest_path("edge_probe").read_bytes() == shipped
+    from edge_probe.model import load_probe
+    from trust_core.models.registry import WeightsError
+
+    trial = load_probe(tmp_path / "trial")  # the experiment loads at its own scale, verified by its own manifest
+    assert not trial.training and sum(p.numel() for p in trial.parameters()) == entry["metrics"]["parameters"]
+    (tmp_path / "trial" / "probe-mobilefacenet.pt").write_bytes(b"altered")
+    with pytest.raises(WeightsError, match="sha256"):
+        load_probe(tmp_path / "trial")
+    with pytest.raises(WeightsError, match="manifest.json is missing"):
+        load_probe(tmp_path)
+
+
+def test_distil_matches_gradient_targets_and_reports_them():
+    crops, targets = _faces_and_teacher()
+    signs = np.random.default_rng(1).integers(0, 256, (40, 4704), dtype=np.uint8)  # targets for the first 40 faces
+    model, metrics = distil(crops, targets, minutes=10, steps=2, batch=16, val_fraction=0.1, scale=0.25,
+                            gradients=signs, gradient_weight=2.0, gradient_batch=4, progress=False)
+    assert metrics["gradient_faces"] == 40 and metrics["gradient_weight"] == 2.0
+    assert abs(metrics["val_sign_agreement"] - 0.5) < 0.05 and len(metrics["history"][-1]) == 4
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    again, _ = distil(crops, targets, minutes=10, steps=1, batch=16, lr=1e-9, val_fraction=0.1, scale=0.25, init=init,
+                      progress=False)
+    assert all(torch.allclose(again.state_dict()[k].float(), v.float(), atol=1e-5) for k, v in init.items()
+               if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+    with pytest.raises(ValueError, match="too few"):
+        distil(crops, targets, minutes=10, steps=1, batch=16, val_fraction=0.1, gradients=signs[:2], progress=False)
