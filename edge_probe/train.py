@@ -144,19 +144,21 @@ def scored_view_set(paths: list[Path], views: int, *, progress: bool = True) -> 
     return _cached_chunks(paths, make, views=views, progress=progress)
 
 
-def gradient_set(paths: list[Path], *, progress: bool = True) -> np.ndarray:
+def gradient_set(paths: list[Path], *, smooth: float = 0.0, progress: bool = True) -> np.ndarray:
     """The teacher's packed FGSM sign bits (uint8 (N, 4704)) for ``paths``, from
-    :func:`edge_probe.gradient_match.teacher_gradient_signs` on their 160-px crops; cached per chunk."""
+    :func:`edge_probe.gradient_match.teacher_gradient_signs` on their 160-px crops (blurred by ``smooth``); cached
+    per chunk."""
     import torch
 
     from edge_probe.gradient_match import teacher_gradient_signs
 
     def make(teacher, chunk: list[Path], index: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
         big = teacher_crops(chunk)[0]
-        signs = [teacher_gradient_signs(teacher.module, torch.from_numpy(big[j:j + 32])) for j in range(0, len(big), 32)]
+        signs = [teacher_gradient_signs(teacher.module, torch.from_numpy(big[j:j + 32]), smooth=smooth)
+                 for j in range(0, len(big), 32)]
         return np.zeros((len(big), 0), np.uint8), np.concatenate(signs)
 
-    return _cached_chunks(paths, make, kind="gradient", progress=progress)[1]
+    return _cached_chunks(paths, make, kind=f"gradient{f'-s{smooth:g}' if smooth else ''}", progress=progress)[1]
 
 
 def augmenter():  # noqa: ANN201 - albumentations.Compose
@@ -369,6 +371,8 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
               help="Also match the teacher's FGSM gradient signs on the first N faces (edge_probe.gradient_match).")
 @click.option("--gradient-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Weight of the gradient-matching loss.")
+@click.option("--gradient-smooth", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Blur the teacher's gradient (Gaussian sigma, pixels) before taking its signs.")
 @click.option("--init", "init", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Start from these probe weights (e.g. the shipped ones) instead of afresh.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True,
@@ -376,13 +380,13 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
 def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
         augment: bool, relational_weight: float, scored_views: int, scale: float, gradient_faces: int,
-        gradient_weight: float, init: Path | None, lr: float, out: Path | None) -> None:
+        gradient_weight: float, gradient_smooth: float, init: Path | None, lr: float, out: Path | None) -> None:
     """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
     paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
     t0 = time.time()
     crops, emb = distillation_set(paths, max_chunks=max_chunks)
     views = scored_view_set(paths[:len(crops)], scored_views) if scored_views else None
-    gradients = gradient_set(paths[:min(gradient_faces, len(crops))]) if gradient_faces else None
+    gradients = gradient_set(paths[:min(gradient_faces, len(crops))], smooth=gradient_smooth) if gradient_faces else None
     click.echo(f"{len(crops)} distillation faces ready in {time.time() - t0:.0f} s", err=True)
     if prepare_only:
         return
@@ -399,6 +403,7 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
     command += f" --scored-views {scored_views}" if scored_views else ""
     command += f" --scale {scale:g}" if scale != 1 else ""
     command += f" --gradient-faces {gradient_faces} --gradient-weight {gradient_weight:g}" if gradient_faces else ""
+    command += f" --gradient-smooth {gradient_smooth:g}" if gradient_faces and gradient_smooth else ""
     command += f" --init {init.name}" if init else ""
     command += f" --lr {lr:g}" if lr != 2e-3 else ""
     model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight,
@@ -406,6 +411,8 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
                             lr=lr, init=torch.load(init, map_location="cpu", weights_only=True) if init else None)
     if init:
         metrics["init_sha256"] = sha256_of(init)
+    if gradient_faces:
+        metrics["gradient_smooth"] = gradient_smooth
     data = (f"{len(crops)} faces: LFW images of people not in pairs.txt and CelebA-10k (shuffled, seed 0); "
             "teacher FaceNet-CASIA on fixed-box 160-px crops")
     publish(model, metrics, out=out or shipped_dir(), command=command, data=data)

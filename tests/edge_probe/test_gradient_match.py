@@ -66,3 +66,14 @@ def test_the_gradient_loss_moves_a_student_towards_another_networks_gradient_sig
     after, agree = gradient_alignment(student, views, target)
     assert abs(before.item()) < 0.02 and abs(chance.item() - 0.5) < 0.01  # unrelated networks: no agreement
     assert after.item() > before.item() + 0.04 and agree.item() > 0.515  # 0.071 and 0.527 after 40 steps
+
+
+def test_smoothing_the_teachers_gradient_gives_a_smoother_sign_map():
+    teacher = _tiny_teacher()
+    crops = torch.rand(2, 3, 160, 160, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def flips(smooth: float) -> float:  # how often the sign changes between horizontal neighbours
+        signs = unpack_signs(teacher_gradient_signs(teacher, crops, smooth=smooth))
+        return (signs[..., 1:] != signs[..., :-1]).float().mean().item()
+
+    assert flips(2.0) < 0.5 * flips(0.0)
