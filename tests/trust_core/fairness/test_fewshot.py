@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from trust_core.attacks import PGD
 from trust_core.fairness.baselines import fit_debias
-from trust_core.fairness.fewshot import FEW, _net, fewshot_mnist, pseudo_samples
+from trust_core.fairness.fewshot import FEW, _net, class_balanced_weights, fewshot_mnist, pseudo_samples
 
 
 def test_fewshot_split_keeps_shots_for_rare_digits() -> None:
@@ -15,6 +15,14 @@ def test_fewshot_split_keeps_shots_for_rare_digits() -> None:
     counts = torch.bincount(train.y, minlength=10)
     assert all(counts[d] == 4 for d in FEW) and all(counts[d] == 50 for d in range(10) if d not in FEW)
     assert torch.equal(train.b, torch.isin(train.y, torch.tensor(FEW)).long()) and len(test) == 300
+
+
+def test_class_balanced_weights_give_every_digit_the_same_total_weight() -> None:
+    assert torch.allclose(class_balanced_weights(torch.tensor([0, 0, 0, 1])), torch.tensor([2 / 3, 2 / 3, 2 / 3, 2]))
+    train, _ = fewshot_mnist(shots=4, n_base=50, n_test=10, seed=0)
+    weights = class_balanced_weights(train.y)
+    totals = torch.zeros(10).index_add_(0, train.y, weights)
+    assert torch.allclose(totals, totals.mean().expand(10)) and abs(weights.mean().item() - 1) < 1e-6
 
 
 def test_pseudo_samples_are_read_as_the_attacked_digit() -> None:
