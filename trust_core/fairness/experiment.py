@@ -85,14 +85,16 @@ def unbiased_twin(dataset: str, *, seed: int = 0, **overrides: Any) -> Any:
     return load(dataset, seed=seed, **{**overrides, "strength": 0.1})
 
 
-def run_one(data: Any, method: str, *, seed: int, **overrides: Any) -> dict[str, float]:
-    """Train one method with one seed; validation and test figures plus the training time."""
+def run_one(data: Any, method: str, *, seed: int, attack: dict[str, Any] | None = None,
+            **overrides: Any) -> dict[str, float]:
+    """Train one method with one seed; validation and test figures plus the training time. ``attack`` replaces
+    the protocol's attack settings; each method takes those it uses."""
     from trust_core.fairness.baselines import predict
 
     fn = method_fn("original" if method == UNBIASED else method)
     protocol = PROTOCOLS[data.name]
-    accepted = inspect.signature(fn).parameters  # each method takes the attack settings it uses
-    attack = {key: value for key, value in protocol.attack.items() if key in accepted}
+    accepted = inspect.signature(fn).parameters
+    attack = {key: value for key, value in (protocol.attack if attack is None else attack).items() if key in accepted}
     kwargs = {**protocol.train, **attack, **overrides}
     start = time.perf_counter()
     net = fn(data, seed=seed, **kwargs)

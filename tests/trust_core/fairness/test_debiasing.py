@@ -8,7 +8,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from trust_core.fairness.aeda import _bias_loss, augment_with_flips, balancing_keep, flipped_bias
+from trust_core.fairness.aeda import _bias_loss, augment_with_flips, balancing_keep, bias_head_loss, flipped_bias
 from trust_core.fairness.baselines import (
     fit_debias,
     new_net,
@@ -118,6 +118,18 @@ def test_online_forms_need_a_positive_bias_weight(small_cmnist) -> None:
     for fn in (aeda_online, aeda_robust):
         with pytest.raises(ValueError, match="bias_weight"):
             fn(small_cmnist, epochs=1, bias_weight=0.0)
+
+
+def test_a_reading_bias_head_leaves_the_shared_features_untouched(small_cmnist) -> None:
+    x, b = small_cmnist.train.x[:64], small_cmnist.train.b[:64]
+    grads = {}
+    for trains in (True, False):
+        net = new_net(small_cmnist, seed=0)
+        bias_head_loss(net, x, b, trains_features=trains).backward()
+        grads[trains] = ([p.grad for p in net.features.parameters()], net.bias_head.weight.grad)
+    assert all(g is not None and g.abs().sum() > 0 for g in grads[True][0])
+    assert all(g is None for g in grads[False][0])
+    assert torch.allclose(grads[True][1], grads[False][1])  # the head learns the same either way
 
 
 def test_cli_rejects_unknown_method() -> None:

@@ -2,6 +2,9 @@
 the tuned CelebA protocol trains a copy of the probe."""
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -69,3 +72,26 @@ def test_the_tuned_protocol_fine_tunes_a_copy_of_the_probe_and_leaves_the_shared
     assert 0 <= result["bacc"] <= 100 and result["train_seconds"] > 0
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
     assert isinstance(new_net(data, seed=0).features[0], TunedBackbone)
+
+
+def test_attack_settings_reach_only_the_methods_that_take_them(small_cmnist, monkeypatch) -> None:
+    from trust_core.fairness import aeda, baselines
+    from trust_core.fairness.experiment import PROTOCOLS, run_one
+
+    seen = {}
+
+    def recorder(name, real):
+        @functools.wraps(real)  # the same signature: run_one passes what the real method takes
+        def fit(data, **kwargs):
+            seen[name] = kwargs
+            return baselines.new_net(data, seed=0)
+        return fit
+
+    monkeypatch.setattr(aeda, "aeda_online", recorder("online", aeda.aeda_online))
+    monkeypatch.setattr(baselines, "original", recorder("original", baselines.original))
+    attack = {**PROTOCOLS["cmnist"].attack, "bias_trains_features": False}
+    data = dataclasses.replace(small_cmnist, name="cmnist")
+    for method in ("aeda-online", "original"):
+        run_one(data, method, seed=0, attack=attack)
+    assert seen["online"]["bias_trains_features"] is False and seen["online"]["bias_weight"] == 0.1
+    assert "bias_trains_features" not in seen["original"] and "eps" not in seen["original"]
