@@ -7,7 +7,9 @@ MI-FGSM, DI²-FGSM in turn), precomputed once and cached in the user cache.
 
 Objective (dodging): the protected crop clip(x + s, 0, 1), s = clip(T(g) + α·û, −eps, eps) resized to 160 px,
 must lose the standard recognizer's match with the face's own clean embedding and with the mean embedding of the
-person's other photos. Every step passes it through a random sharing pipeline first — JPEG, 0.5× resize, blur —
+person's other photos: the mean cosine to both, or with ``--margin m`` a hinge that only pushes the cosines still
+above the recognizer's threshold τ − m (the confidence margin of Carlini & Wagner, S&P 2017), so the steps are spent on
+the faces that are still recognised. Every step passes it through a random sharing pipeline first — JPEG, 0.5× resize, blur —
 and DI²-style input diversity (Xie et al., CVPR 2019), so the filter survives what social networks do.
 
 Training the cloud side needs the probe (to make the signals); serving it needs only :mod:`edge_probe.wire`.
@@ -192,6 +194,15 @@ class Objective:
         return self.teacher.similarity(emb, clean), self.teacher.similarity(emb, others)
 
 
+def dodging_loss(to_self, to_others, *, threshold: float, margin: float | None = None):  # noqa: ANN001, ANN201
+    """The training objective on the cosines to the clean and the other photos' embeddings: their mean, or with
+    ``margin`` the mean hinge max(0, cos − (threshold − margin)) (zero once every face is unmatched by ``margin``)."""
+    if margin is None:
+        return (to_self + to_others).mean() / 2
+    floor = threshold - margin
+    return ((to_self - floor).clamp_min(0) + (to_others - floor).clamp_min(0)).mean() / 2
+
+
 def _draw_eps(n: int, rng: np.random.Generator):  # noqa: ANN202
     import torch
 
@@ -225,8 +236,10 @@ def validate(objective: Objective, filt, *, eps: float = 8 / 255, shared: bool =
 
 
 def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch: int, params, label: str,  # noqa: ANN001
-        rows: dict, validate_every: int, seed: int, progress: bool, minutes: float | None = None) -> tuple[dict, list]:
-    """Adam on ``params`` for ``steps`` steps (or ``minutes``); keeps the state with the lowest validation match rate."""
+        rows: dict, validate_every: int, seed: int, progress: bool, minutes: float | None = None,
+        margin: float | None = None) -> tuple[dict, list]:
+    """Adam on ``params`` for ``steps`` steps (or ``minutes``) on :func:`dodging_loss`; keeps the state with the
+    lowest validation match rate."""
     import torch
 
     opt = torch.optim.Adam(params, lr=lr)
@@ -241,7 +254,7 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
         crops, g, clean, others = train.batch(idx, method_slot=rng.integers(0, 2, size=batch))
         x = sharing(train.protected(filt, crops, g, _draw_eps(batch, rng).to(crops.device), **rows), generator=gen)
         to_self, to_others = train.similarities(x, clean, others)
-        loss = (to_self + to_others).mean() / 2
+        loss = dodging_loss(to_self, to_others, threshold=train.threshold, margin=margin)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -280,8 +293,10 @@ def lineage(init: Path) -> dict:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics here.")
 @click.option("--init", "init", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Continue from these APFFilter weights (e.g. the shipped ones) instead of starting afresh.")
+@click.option("--margin", type=float, default=None,
+              help="Hinge objective: push only cosines above the recognizer's threshold minus this (default: mean cosine).")
 def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, batch: int, no_universal_init: bool,
-        out: Path | None, seed: int, json_out: Path | None, init: Path | None) -> None:
+        out: Path | None, seed: int, json_out: Path | None, init: Path | None, margin: float | None) -> None:
     """Train û, then T from û, on CelebA-10k + LFW non-pair identities against FaceNet-CASIA; save and record."""
     import torch
 
@@ -296,12 +311,13 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     device = "cuda" if torch.cuda.is_available() else "cpu"
     train, val = Objective(train_set, device=device), Objective(val_set, device=device)
     filt = APFFilter()
-    metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep)}
+    metrics: dict = {"train_faces": len(train_set), "val_faces": len(val_set), "prepare_seconds": round(prep),
+                     "objective": "mean cosine" if margin is None else f"hinge, margin {margin:g}"}
     if init is not None:
         filt.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
         metrics["init"] = lineage(init)
     filt = filt.to(device)
-    common = dict(batch=batch, validate_every=20, seed=seed, progress=True)
+    common = dict(batch=batch, validate_every=20, seed=seed, progress=True, margin=margin)
     if not no_universal_init and universal_steps:
         t1 = time.time()
         best_u, hist_u = fit(filt, train, val, steps=universal_steps, lr=0.01, params=filt.universal.parameters(),
@@ -328,7 +344,7 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     torch.save({k: v.cpu() for k, v in filt.state_dict().items()}, file)
     command = ("apf train enhancer" + f" --faces {faces} --universal-steps {universal_steps} --transfer-steps "
                f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else "")
-               + (f" --init {init.name}" if init else ""))
+               + (f" --init {init.name}" if init else "") + (f" --margin {margin:g}" if margin is not None else ""))
     data = (f"{faces} photos of CelebA-10k identities with 2+ photos and LFW people absent from pairs.txt (seed {seed}), "
             "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
     if out is None and not no_universal_init:

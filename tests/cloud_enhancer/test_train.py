@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from cloud_enhancer.train import Objective, build_faces, fit, lineage, sharing, split_identities, validate
+from cloud_enhancer.train import (Objective, build_faces, dodging_loss, fit, lineage, sharing, split_identities,
+                                  validate)
 
 
 def test_split_keeps_every_identity_on_one_side(tmp_path):  # noqa: ANN001
@@ -23,6 +24,16 @@ def test_sharing_keeps_shape_and_passes_gradients():
         assert out.shape == x.shape
         out.sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_the_hinge_objective_ignores_faces_already_unmatched_by_the_margin():
+    to_self = torch.tensor([0.9, 0.2], requires_grad=True)
+    to_others = torch.tensor([0.45, 0.25], requires_grad=True)
+    assert dodging_loss(to_self, to_others, threshold=0.4).item() == pytest.approx((0.9 + 0.2 + 0.45 + 0.25) / 4)
+    loss = dodging_loss(to_self, to_others, threshold=0.4, margin=0.1)
+    assert loss.item() == pytest.approx((0.6 + 0.15) / 4)
+    loss.backward()
+    assert to_self.grad.tolist() == [0.25, 0.0] and to_others.grad.tolist() == [0.25, 0.0]
 
 
 @pytest.fixture(scope="module")
