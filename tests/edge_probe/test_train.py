@@ -73,7 +73,8 @@ def test_distil_draws_teacher_scored_views_beside_the_faces():
     rng = np.random.default_rng(1)
     view_crops = rng.integers(0, 256, (80, 2, 3, 112, 112), dtype=np.uint8)
     view_targets = np.repeat(targets[:, None], 2, axis=1)  # the teacher's direction, seen on other images
-    model, metrics = distil(crops, targets, minutes=10, steps=30, batch=16, lr=5e-3, val_fraction=0.1,
+    # 40 steps: at 30 the held-out cosine depends on the thread count's float rounding (0.36-0.54)
+    model, metrics = distil(crops, targets, minutes=10, steps=40, batch=16, lr=5e-3, val_fraction=0.1,
                             scored_views=(view_crops, view_targets), progress=False)
     assert metrics["scored_views"] == 2 and metrics["val_cosine_to_teacher"] > 0.4
 

@@ -39,7 +39,7 @@ class Protocol:
 
 
 PROTOCOLS: dict[str, Protocol] = {
-    "cmnist": Protocol(data={"strength": 0.99, "n_train": 55000, "n_val": 2000, "n_test": 1000},
+    "cmnist": Protocol(data={"strength": 0.99, "n_train": 55000, "n_val": 2000, "n_test": 10000},
                        train={"epochs": 3, "batch": 128, "lr": 1e-3, "width": 16},
                        attack={"eps": 1.0, "attack_steps": 10, "norm": "tint", "robust_eps": 0.2,
                                "bias_weight": 0.1}),
