@@ -40,6 +40,10 @@ def run(
     reading_bias_head: bool = typer.Option(False, "--reading-bias-head",
                                            help="AEDA online / robust: the bias head's loss stops at the shared "
                                                 "features, so it reads them without shaping them."),
+    eps: float = typer.Option(None, min=0.0, help="AEDA: override the protocol's flip budget (in the protocol's "
+                                                  "units: [0, 1] pixels, or the tint shift on cmnist)."),
+    robust_eps: float = typer.Option(None, "--robust-eps", min=0.0,
+                                     help="AEDA_robust: override the budget its bias head is trained against."),
 ) -> None:
     """Train each method with each seed; print test bACC and bias (% points), mean ± std, beside the published ones."""
     import torch
@@ -68,7 +72,8 @@ def run(
     start = time.perf_counter()
     data = load(dataset.value)
     overrides = {} if epochs is None else {"epochs": epochs}
-    attack = {**PROTOCOLS[dataset.value].attack, **({"bias_trains_features": False} if reading_bias_head else {})}
+    chosen = {"eps": eps, "robust_eps": robust_eps, "bias_trains_features": False if reading_bias_head else None}
+    attack = {**PROTOCOLS[dataset.value].attack, **{k: v for k, v in chosen.items() if v is not None}}
     typer.echo(f"{data.protocol}; training {PROTOCOLS[dataset.value].train}"
                f"{'' if epochs is None else f' (epochs={epochs})'}; AEDA attack {attack}")
     report: dict[str, object] = {"dataset": dataset.value, "protocol": data.protocol,
