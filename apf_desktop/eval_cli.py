@@ -35,14 +35,13 @@ def channel(
     from edge_probe.leakage import audit, public_faces, train_inverter
 
     if attack == "optimisation":
-        if randomize:
-            raise typer.BadParameter("--randomize applies to the inverter attack; the optimisation attacks read the "
-                                     "plain payload")
         from edge_probe.payload_leakage import payload_audit
         from trust_core.extraction.report import emit
 
-        result = payload_audit(faces=attacked, steps=steps, method=method, eps=eps, prior_faces=faces)
-        emit(f"{method} payload, {result['faces']} LFW faces, {steps} steps", result["rows"], as_json=False)
+        result = payload_audit(faces=attacked, steps=steps, method=method, eps=eps, randomize=randomize,
+                               prior_faces=faces)
+        emit(f"{method} payload (randomised response {randomize:g}), {result['faces']} LFW faces, {steps} steps",
+             result["rows"], as_json=False)
         if json_out:
             json_out.write_text(json.dumps(result, indent=2) + "\n")
         return

@@ -86,13 +86,16 @@ def reconstruct_from_payload(
 
 
 def payload_audit(*, faces: int = 12, steps: int = 60, method: str = "fgsm", eps: float = DEFAULT_EPS,
-                  prior_faces: int = 400, beta: float = 10.0, progress: bool = True, lfw=None) -> dict:  # noqa: ANN001
+                  randomize: float = 0.0, prior_faces: int = 400, beta: float = 10.0, progress: bool = True,
+                  lfw=None) -> dict:  # noqa: ANN001
     """Both attacks on the payloads of the first photos of ``faces`` genuine LFW pairs of fold 1 (the first pair of
     each of the first ``faces`` people): SSIM to
     the true crop, payload sign agreement, and dlib's rate of matching the result to the pair's second photo
     (genuine) and to the other pairs' second photos of other people (chance); rows for the prior (the mean of
-    ``prior_faces`` public face views) and the true crops frame them."""
-    from edge_probe.leakage import dlib_matches, pair_views, public_faces, ssim_views
+    ``prior_faces`` public face views) and the true crops frame them. With ``randomize`` the payloads are the
+    device's randomised response at that rate (:mod:`edge_probe.randomize`), which the attacks match as they are:
+    the noise is symmetric and independent of the face, so it lowers every candidate's agreement alike."""
+    from edge_probe.leakage import dlib_matches, pair_views, payload, public_faces, ssim_views
     from edge_probe.model import load_probe
     from trust_core.data import LFW
     from trust_core.faces.recognizers import get_recognizer
@@ -108,23 +111,24 @@ def payload_audit(*, faces: int = 12, steps: int = 60, method: str = "fgsm", eps
     names = np.array([p.first.stem.rsplit("_", 1)[0] for p in kept])
     other = names[:, None] != names[None]
     truth = torch.from_numpy(views)
-    payload = compute_signal(probe, truth, method=method, eps=eps) / eps
+    sent = torch.from_numpy(payload(probe, views, method=method, eps=eps, randomize=randomize,
+                                    rng=np.random.default_rng(1)))
     prior = torch.from_numpy(public_faces(prior_faces, method=method, eps=eps)[1].mean(0, keepdims=True))
     results = {"prior (mean public face)": prior.expand_as(truth), "true crop": truth}
     for attack in ("gradient", "mi-face"):
         if progress:
             print(f"{attack}: {len(truth)} faces, {steps} steps", flush=True)
-        results[attack] = reconstruct_from_payload(probe, payload, prior, attack=attack, steps=steps, beta=beta)
+        results[attack] = reconstruct_from_payload(probe, sent, prior, attack=attack, steps=steps, beta=beta)
     rows, truth_dev = [], F.normalize((truth - prior).flatten(1), dim=1)
     for name, recon in results.items():
         matched = dlib_matches(dlib, recon.numpy(), targets)
         toward = (F.normalize((recon - prior).flatten(1), dim=1) @ truth_dev.T).numpy()
         rows.append({"reconstruction": name, "ssim": round(float(np.mean(ssim_views(views, recon.numpy()))), 4),
-                     "sign_agreement": round(float(sign_agreement(probe, recon, payload, method=method,
+                     "sign_agreement": round(float(sign_agreement(probe, recon, sent, method=method,
                                                                   eps=eps).mean()), 4),
                      "toward_own": round(float(toward.diagonal().mean()), 4),
                      "toward_others": round(float(toward[other].mean()), 4),
                      "dlib_genuine": round(float(matched.diagonal().mean()), 4),
                      "dlib_chance": round(float(matched[other].mean()), 4)})
-    return {"method": method, "eps": eps, "faces": len(kept), "people": len(set(names)), "steps": steps,
-            "beta": beta, "prior_faces": prior_faces, "rows": rows}
+    return {"method": method, "eps": eps, "randomize": randomize, "faces": len(kept), "people": len(set(names)),
+            "steps": steps, "beta": beta, "prior_faces": prior_faces, "rows": rows}

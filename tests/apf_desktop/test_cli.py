@@ -55,6 +55,6 @@ def test_randomised_response_rates_outside_0_1_are_refused_before_any_work():
     runner = CliRunner()
     for args in (["eval", "channel", "--randomize", "1"], ["eval", "channel", "--randomize", "-0.1"],
                  ["eval", "apf-table", "--randomize", "1.5"],
-                 ["eval", "channel", "--attack", "optimisation", "--randomize", "0.5"]):
+                 ["eval", "channel", "--attack", "optimisation", "--randomize", "1"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 2 and "randomi" in result.output, (args, result.output)

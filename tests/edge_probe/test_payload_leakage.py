@@ -63,3 +63,15 @@ def test_payload_audit_is_framed_by_the_prior_and_the_true_crops(tiny_lfw_root):
     assert truth["ssim"] == truth["sign_agreement"] == truth["toward_own"] == 1.0
     assert truth["dlib_genuine"] == 1.0 and truth["dlib_chance"] == 0.0  # dlib's ceiling and chance on real crops
     assert prior["toward_own"] == 0.0 and prior["ssim"] < 0.6
+
+
+def test_payload_audit_attacks_the_randomised_response(tiny_lfw_root):  # noqa: ANN001
+    """At rate 0.5 a quarter of the sent sign bits are flipped: even the true crop agrees with only ~75% of them."""
+    pytest.importorskip("dlib", reason="dlib-bin is not installed")
+    from edge_probe.payload_leakage import payload_audit
+    from trust_core.data import LFW
+
+    out = payload_audit(faces=2, steps=1, prior_faces=8, randomize=0.5, lfw=LFW(tiny_lfw_root / "lfw"),
+                        progress=False)
+    truth = next(row for row in out["rows"] if row["reconstruction"] == "true crop")
+    assert out["randomize"] == 0.5 and 0.72 < truth["sign_agreement"] < 0.78 and truth["ssim"] == 1.0
