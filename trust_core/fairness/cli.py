@@ -67,6 +67,9 @@ def run(
         raise typer.BadParameter(f"unknown method(s) {unknown} for {dataset.value}; choose from {', '.join(known)} or all")
     torch.set_num_threads(threads)
     if dataset is Dataset.fewshot:
+        if eps is not None or robust_eps is not None or reading_bias_head:
+            raise typer.BadParameter("fewshot runs the published pilot's settings; --eps, --robust-eps and "
+                                     "--reading-bias-head apply to cmnist and celeba")
         _fewshot(seeds, epochs, json_out)
         return
     start = time.perf_counter()

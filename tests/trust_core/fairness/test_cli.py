@@ -34,3 +34,8 @@ def test_without_overrides_the_protocol_budget_runs(monkeypatch) -> None:
     result = CliRunner().invoke(app, ["celeba", "-m", "original", "--seeds", "1", "--reading-bias-head"])
     assert result.exit_code == 0, result.output
     assert seen == [{**experiment.PROTOCOLS["celeba"].attack, "bias_trains_features": False}]
+
+
+def test_the_fewshot_pilot_refuses_budgets_it_would_ignore() -> None:
+    result = CliRunner().invoke(app, ["fewshot", "--eps", "0.1"])
+    assert result.exit_code == 2 and "fewshot runs the published pilot" in result.output
