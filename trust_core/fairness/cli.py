@@ -44,6 +44,8 @@ def run(
                                                   "units: [0, 1] pixels, or the tint shift on cmnist)."),
     robust_eps: float = typer.Option(None, "--robust-eps", min=0.0,
                                      help="AEDA_robust: override the budget its bias head is trained against."),
+    flips: int = typer.Option(None, min=1, help="AEDA online / robust: flipped copies of every training image, "
+                                                "each towards a different bias group (default 1)."),
 ) -> None:
     """Train each method with each seed; print test bACC and bias (% points), mean ± std, beside the published ones."""
     import torch
@@ -67,15 +69,16 @@ def run(
         raise typer.BadParameter(f"unknown method(s) {unknown} for {dataset.value}; choose from {', '.join(known)} or all")
     torch.set_num_threads(threads)
     if dataset is Dataset.fewshot:
-        if eps is not None or robust_eps is not None or reading_bias_head:
-            raise typer.BadParameter("fewshot runs the published pilot's settings; --eps, --robust-eps and "
+        if eps is not None or robust_eps is not None or flips is not None or reading_bias_head:
+            raise typer.BadParameter("fewshot runs the published pilot's settings; --eps, --robust-eps, --flips and "
                                      "--reading-bias-head apply to cmnist and celeba")
         _fewshot(seeds, epochs, json_out)
         return
     start = time.perf_counter()
     data = load(dataset.value)
     overrides = {} if epochs is None else {"epochs": epochs}
-    chosen = {"eps": eps, "robust_eps": robust_eps, "bias_trains_features": False if reading_bias_head else None}
+    chosen = {"eps": eps, "robust_eps": robust_eps, "flips": flips,
+              "bias_trains_features": False if reading_bias_head else None}
     attack = {**PROTOCOLS[dataset.value].attack, **{k: v for k, v in chosen.items() if v is not None}}
     typer.echo(f"{data.protocol}; training {PROTOCOLS[dataset.value].train}"
                f"{'' if epochs is None else f' (epochs={epochs})'}; AEDA attack {attack}")

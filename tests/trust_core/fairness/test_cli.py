@@ -19,9 +19,9 @@ def test_flip_budgets_override_the_protocol_and_are_recorded(monkeypatch, tmp_pa
                         lambda data, name, *, seed, attack, **kw: seen.append((name, seed, attack)) or dict(FIGURES))
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["celeba", "-m", "aeda-robust", "--seeds", "2", "--eps", "0.0625",
-                                      "--robust-eps", "0.03", "--json", str(out)])
+                                      "--robust-eps", "0.03", "--flips", "2", "--json", str(out)])
     assert result.exit_code == 0, result.output
-    expected = {**experiment.PROTOCOLS["celeba"].attack, "eps": 0.0625, "robust_eps": 0.03}
+    expected = {**experiment.PROTOCOLS["celeba"].attack, "eps": 0.0625, "robust_eps": 0.03, "flips": 2}
     assert seen == [("aeda-robust", 0, expected), ("aeda-robust", 1, expected)]
     assert json.loads(out.read_text())["attack"] == expected
 
@@ -37,5 +37,6 @@ def test_without_overrides_the_protocol_budget_runs(monkeypatch) -> None:
 
 
 def test_the_fewshot_pilot_refuses_budgets_it_would_ignore() -> None:
-    result = CliRunner().invoke(app, ["fewshot", "--eps", "0.1"])
-    assert result.exit_code == 2 and "fewshot runs the published pilot" in result.output
+    for option in (["--eps", "0.1"], ["--flips", "2"]):
+        result = CliRunner().invoke(app, ["fewshot", *option])
+        assert result.exit_code == 2 and "fewshot runs the published pilot" in result.output

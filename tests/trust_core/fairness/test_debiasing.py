@@ -62,6 +62,20 @@ def test_flipped_bias_labels_always_differ() -> None:
         flipped_bias(b, 1)
 
 
+def test_several_flips_per_sample_go_to_distinct_other_groups() -> None:
+    b = torch.randint(0, 10, (500,))
+    flips = flipped_bias(b, 10, count=9, generator=torch.Generator().manual_seed(0)).view(9, 500)
+    assert (flips != b).all()
+    every_other = torch.sort(flips, dim=0).values  # nine distinct labels per sample: all groups but its own
+    expected = torch.stack([torch.tensor([g for g in range(10) if g != int(v)]) for v in b], dim=1)
+    assert torch.equal(every_other, expected)
+    for bad in (0, 10):
+        with pytest.raises(ValueError, match="count"):
+            flipped_bias(b, 10, count=bad)
+    with pytest.raises(ValueError, match="count"):
+        flipped_bias(torch.tensor([0, 1]), 2, count=2)
+
+
 def test_aeda_examples_flip_the_bias_classifier_and_keep_target_labels(small_cmnist) -> None:
     data = dataclasses.replace(small_cmnist, train=small_cmnist.train.subset(torch.arange(300)))
     bias_net = fit_debias(new_net(small_cmnist, seed=1), small_cmnist.train, _bias_loss, steps=40)
@@ -110,6 +124,9 @@ def test_balancing_keeps_one_clean_image_per_other_group() -> None:
     assert balancing_keep(50, 2).all()
     share = balancing_keep(90000, 10, generator=gen).float().mean().item()
     assert abs(share - 1 / 9) < 0.005
+    share = balancing_keep(90000, 10, flips=3, generator=gen).float().mean().item()
+    assert abs(share - 3 / 9) < 0.005  # three flipped copies per image: keep one original in three
+    assert balancing_keep(50, 10, flips=9).all()
 
 
 def test_online_forms_need_a_positive_bias_weight(small_cmnist) -> None:
@@ -118,6 +135,30 @@ def test_online_forms_need_a_positive_bias_weight(small_cmnist) -> None:
     for fn in (aeda_online, aeda_robust):
         with pytest.raises(ValueError, match="bias_weight"):
             fn(small_cmnist, epochs=1, bias_weight=0.0)
+        with pytest.raises(ValueError, match="flips"):
+            fn(small_cmnist, epochs=1, flips=10)  # ten colours: at most nine other groups
+
+
+def test_online_flips_send_every_image_to_several_distinct_colours(small_cmnist, monkeypatch) -> None:
+    from trust_core.fairness import aeda
+
+    data = dataclasses.replace(small_cmnist, train=small_cmnist.train.subset(torch.arange(256)))
+    calls = []
+
+    def recording_flip(net, **kw):
+        def attack(x, targets):
+            calls.append((x.clone(), targets.clone()))
+            return x
+        return attack
+
+    monkeypatch.setattr(aeda, "flip_attack", recording_flip)
+    aeda.aeda_online(data, epochs=1, batch=64, bias_weight=0.1, flips=3)
+    assert len(calls) == 4  # one per batch
+    for x, targets in calls:
+        assert len(x) == len(targets) == 3 * 64
+        assert torch.equal(x[:64], x[64:128]) and torch.equal(x[:64], x[128:])  # three copies of the batch
+        per_image = targets.view(3, 64).sort(0).values
+        assert (per_image[1:] != per_image[:-1]).all()  # three different colours for each image
 
 
 def test_a_reading_bias_head_leaves_the_shared_features_untouched(small_cmnist) -> None:
