@@ -45,8 +45,9 @@ def flipped_bias(b: torch.Tensor, n_bias: int, *, count: int = 1,
     if n_bias < 2:
         raise ValueError(f"n_bias must be at least 2, got {n_bias}")
     if not 1 <= count <= n_bias - 1:
-        raise ValueError(f"count must lie in [1, {n_bias - 1}] for {n_bias} bias groups, got {count}")
-    if count == 1:
+        raise ValueError(f"count must lie in [1, {n_bias - 1}]: the flips go to distinct groups of the other "
+                         f"{n_bias - 1}, got {count}")
+    if count == 1:  # the single-flip draw stays as it was, so earlier results reproduce
         return (b + torch.randint(1, n_bias, b.shape, generator=generator)) % n_bias
     offsets = torch.rand(len(b), n_bias - 1, generator=generator).argsort(1)[:, :count] + 1
     return ((b[:, None] + offsets) % n_bias).T.reshape(-1)
@@ -130,8 +131,6 @@ def _coupled(data: BiasedData, *, seed: int, epochs: int, batch: int, lr: float,
              bias_trains_features: bool, flips: int) -> DebiasNet:
     if not 0 < bias_weight:
         raise ValueError(f"bias_weight must be positive (the flips need a trained bias head), got {bias_weight}")
-    if not 1 <= flips <= data.n_bias - 1:
-        raise ValueError(f"flips must lie in [1, {data.n_bias - 1}] (one per other bias group), got {flips}")
     net = new_net(data, seed=seed, width=width)
     flip = flip_attack(net, eps=eps, steps=attack_steps, norm=norm)
     robust = (_ball_attack(net, eps=robust_eps, alpha=2.5 * robust_eps / attack_steps, steps=attack_steps, norm=norm,
