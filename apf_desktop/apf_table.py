@@ -76,16 +76,18 @@ def rate_option(value: float) -> float:
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
               rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", randomize: float = 0.0,
-              probe: Path | None = None, progress: bool = True) -> dict:
+              probe: Path | None = None, enhancer: Path | None = None, progress: bool = True) -> dict:
     """Every cell of the table on the genuine pairs of folds 1..``folds`` (a cell: still matched, SSIM, PSNR);
-    ``probe``: a folder of probe weights from ``apf train probe --out`` instead of the shipped probe."""
+    ``probe``: a folder of probe weights from ``apf train probe --out`` instead of the shipped probe; ``enhancer``:
+    APFFilter weights from ``apf train enhancer --out`` instead of the shipped ones."""
     from cloud_enhancer.enhancer import Enhancer
     from edge_probe.model import load_probe
     from trust_core.faces.evaluate import protection
     from trust_core.faces.recognizers import get_recognizer
 
     standard = get_recognizer("facenet-casia")
-    runner = APFCloak(load_probe(probe), Enhancer.load(device="cpu").filter, eps=eps, randomize=randomize)
+    runner = APFCloak(load_probe(probe), Enhancer.load(device="cpu", weights=enhancer).filter, eps=eps,
+                      randomize=randomize)
     cells: dict[str, dict] = {}
     for name in recognizers:
         rec = get_recognizer(name)
@@ -100,7 +102,8 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
                     typer.echo(f"{name} {row} {method}: {100 * c['genuine_still_matched']:.1f}% still matched, "
                                f"SSIM {c['ssim']:.4f}", err=True)
     return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "cells": cells,
-            **({"probe": str(probe)} if probe else {}), "published_lfw": PUBLISHED}
+            **({"probe": str(probe)} if probe else {}), **({"enhancer": str(enhancer)} if enhancer else {}),
+            "published_lfw": PUBLISHED}
 
 
 def format_table(result: dict) -> str:
@@ -134,6 +137,9 @@ def apf_table_command(
                                          "what it costs the protection"),
     probe: Optional[Path] = typer.Option(None, "--probe", exists=True, file_okay=False,
                                          help="a probe trained with apf train probe --out DIR (default: the shipped one)"),
+    enhancer: Optional[Path] = typer.Option(None, "--enhancer", exists=True, dir_okay=False,
+                                            help="APFFilter weights from apf train enhancer --out DIR (default: the "
+                                                 "shipped ones)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
 ) -> None:
     """Rows g / ĝ / s × FGSM, I-FGSM, MI-FGSM, DI²-FGSM on LFW by the APF protocol (FaceNet-CASIA and dlib)."""
@@ -142,7 +148,7 @@ def apf_table_command(
     if bad:
         raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
-                       share=share, randomize=randomize, probe=probe)
+                       share=share, randomize=randomize, probe=probe, enhancer=enhancer)
     result["runtime_s"] = round(time.time() - started, 1)
     typer.echo(format_table(result))
     if json_out:

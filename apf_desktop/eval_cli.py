@@ -29,12 +29,17 @@ def channel(
                                                 "and MI-FACE against the payload, from the mean public face)"),
     attacked: int = typer.Option(12, min=2, help="optimisation: genuine LFW pairs (fold 1) attacked"),
     steps: int = typer.Option(60, min=1, help="optimisation: steps per attack"),
+    probe: Optional[Path] = typer.Option(None, "--probe", exists=True, file_okay=False,
+                                         help="inverter: the payload of a probe trained with apf train probe --out DIR "
+                                              "(default: the shipped one)"),
     json_out: Optional[Path] = typer.Option(None, "--json"),
 ) -> None:
     """Privacy of the channel: reconstruct faces from the signal alone; SSIM and dlib match rate vs chance."""
     from edge_probe.leakage import audit, public_faces, train_inverter
 
     if attack == "optimisation":
+        if probe is not None:
+            raise typer.BadParameter("--probe applies to the inverter attack only")
         from edge_probe.payload_leakage import payload_audit
         from trust_core.extraction.report import emit
 
@@ -48,10 +53,12 @@ def channel(
     if attack != "inverter":
         raise typer.BadParameter(f"attack must be inverter or optimisation, got {attack!r}")
 
-    signals, views = public_faces(faces, method=method, eps=eps, randomize=randomize)
+    signals, views = public_faces(faces, method=method, eps=eps, randomize=randomize, probe=probe)
     inverter, history = train_inverter(signals, views, minutes=minutes)
-    result = {**audit(inverter, method=method, eps=eps, randomize=randomize, folds=folds, examples=examples),
-              "train_faces": int(len(signals)), "minutes": minutes, "history": history[-5:]}
+    result = {**audit(inverter, method=method, eps=eps, randomize=randomize, folds=folds, examples=examples,
+                      probe=probe),
+              "train_faces": int(len(signals)), "minutes": minutes, "history": history[-5:],
+              **({"probe": str(probe)} if probe else {})}
     rec, true = result["dlib"]["reconstruction"], result["dlib"]["true_crop"]
     typer.echo(f"{method} signal (randomised response {randomize:g}), {result['pairs']} LFW pairs: "
                f"reconstruction SSIM {result['ssim_reconstruction']:.3f}; "

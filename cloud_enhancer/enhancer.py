@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,12 +24,13 @@ class Enhancer:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, *, device: str | torch.device | None = None) -> Enhancer:
-        """The shipped enhancer (``apf train enhancer``); on the GPU when one is present."""
+    def load(cls, *, device: str | torch.device | None = None, weights: Path | None = None) -> Enhancer:
+        """The shipped enhancer (``apf train enhancer``), or the ``weights`` an experiment wrote (``apf train enhancer
+        --out DIR``); on the GPU when one is present."""
         from trust_core.models.registry import weights_path
 
         filt = APFFilter()
-        filt.load_state_dict(torch.load(weights_path(WEIGHTS_NAME), map_location="cpu", weights_only=True))
+        filt.load_state_dict(torch.load(weights or weights_path(WEIGHTS_NAME), map_location="cpu", weights_only=True))
         return cls(filt, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
     def filters(self, signals: np.ndarray, eps: np.ndarray) -> np.ndarray:

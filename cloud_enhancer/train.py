@@ -78,11 +78,19 @@ def split_identities(people: dict[str, list[Path]], *, faces: int, val_fraction:
     return [r for r in rows if r[1] not in val_people], [r for r in rows if r[1] in val_people]
 
 
-def _cache_file(rows: list[tuple[Path, str]]) -> Path:
+def probe_weights(probe: Path | None = None) -> Path:
+    """The weights file of the probe whose signals T learns from: the shipped one, or the one in ``probe`` (a folder
+    written by ``apf train probe --out``)."""
     from edge_probe.model import WEIGHTS_NAME
-    from trust_core.models.registry import cache_dir, sha256_of, weights_path
+    from trust_core.models.registry import weights_path
 
-    key = hashlib.sha256(("\n".join(f"{p}|{n}" for p, n in rows) + sha256_of(weights_path(WEIGHTS_NAME))).encode())
+    return weights_path(WEIGHTS_NAME) if probe is None else Path(probe) / f"{WEIGHTS_NAME}.pt"
+
+
+def _cache_file(rows: list[tuple[Path, str]], probe: Path | None = None) -> Path:
+    from trust_core.models.registry import cache_dir, sha256_of
+
+    key = hashlib.sha256(("\n".join(f"{p}|{n}" for p, n in rows) + sha256_of(probe_weights(probe))).encode())
     folder = cache_dir() / "enhancer-train"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key.hexdigest()[:20]}.npz"
@@ -108,9 +116,10 @@ def _chunk(rows: list[tuple[Path, str]], offset: int, teacher, probe) -> dict[st
     return {"crops": np.rint(big * 255).astype(np.uint8), "signals": pair, "clean": clean.astype(np.float32)}
 
 
-def build_faces(rows: list[tuple[Path, str]], *, progress: bool = True, chunk: int = 64) -> FaceSet:
-    """Crops, signals and embeddings of ``rows``, cached chunk by chunk in the user cache (an interrupted run
-    resumes; a rerun starts training at once)."""
+def build_faces(rows: list[tuple[Path, str]], *, probe: Path | None = None, progress: bool = True,
+                chunk: int = 64) -> FaceSet:
+    """Crops, signals (of the shipped probe, or of the one in the folder ``probe``) and embeddings of ``rows``, cached
+    chunk by chunk in the user cache (an interrupted run resumes; a rerun starts training at once)."""
     from edge_probe.model import load_probe
     from trust_core.faces.recognizers import get_recognizer
 
@@ -118,9 +127,9 @@ def build_faces(rows: list[tuple[Path, str]], *, progress: bool = True, chunk: i
     parts = []
     start = time.time()
     for i in range(0, len(rows), chunk):
-        file = _cache_file(rows[i:i + chunk])
+        file = _cache_file(rows[i:i + chunk], probe)
         if not file.is_file():
-            models = models or (get_recognizer("facenet-casia"), load_probe())
+            models = models or (get_recognizer("facenet-casia"), load_probe(probe))
             tmp = file.with_suffix(".tmp.npz")
             np.savez(tmp, **_chunk(rows[i:i + chunk], i, *models))
             tmp.replace(file)
@@ -293,19 +302,25 @@ def lineage(init: Path) -> dict:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the metrics here.")
 @click.option("--init", "init", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Continue from these APFFilter weights (e.g. the shipped ones) instead of starting afresh.")
+@click.option("--probe", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Learn from the signals of the probe trained into this folder (apf train probe --out DIR); "
+                   "the weights then go to --out only.")
 @click.option("--margin", type=float, default=None,
               help="Hinge objective: push only cosines above the recognizer's threshold minus this (default: mean cosine).")
 def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, batch: int, no_universal_init: bool,
-        out: Path | None, seed: int, json_out: Path | None, init: Path | None, margin: float | None) -> None:
+        out: Path | None, seed: int, json_out: Path | None, init: Path | None, probe: Path | None,
+        margin: float | None) -> None:
     """Train û, then T from û, on CelebA-10k + LFW non-pair identities against FaceNet-CASIA; save and record."""
     import torch
 
     from cloud_enhancer.model import APFFilter
 
+    if probe is not None and out is None:
+        raise click.UsageError("--probe needs --out: the shipped enhancer learns from the shipped probe's signals")
     torch.manual_seed(seed)
     t0 = time.time()
     train_rows, val_rows = split_identities(training_identities(), faces=faces, seed=seed)
-    train_set, val_set = build_faces(train_rows), build_faces(val_rows)
+    train_set, val_set = build_faces(train_rows, probe=probe), build_faces(val_rows, probe=probe)
     prep = time.time() - t0
     click.echo(f"{len(train_set)} training / {len(val_set)} validation faces ready in {prep:.0f} s", err=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -344,7 +359,8 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     torch.save({k: v.cpu() for k, v in filt.state_dict().items()}, file)
     command = ("apf train enhancer" + f" --faces {faces} --universal-steps {universal_steps} --transfer-steps "
                f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else "")
-               + (f" --init {init.name}" if init else "") + (f" --margin {margin:g}" if margin is not None else ""))
+               + (f" --init {init.name}" if init else "") + (f" --probe {probe}" if probe else "")
+               + (f" --margin {margin:g}" if margin is not None else ""))
     data = (f"{faces} photos of CelebA-10k identities with 2+ photos and LFW people absent from pairs.txt (seed {seed}), "
             "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
     if out is None and not no_universal_init:

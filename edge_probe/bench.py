@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,9 @@ def lfw_crops(count: int):  # noqa: ANN201 - float32 (count, 3, 112, 112)
 @click.command(name="probe")
 @click.option("--faces", type=int, default=5, show_default=True, help="LFW faces to time.")
 @click.option("--threads", type=int, default=2, show_default=True, help="CPU threads for torch and onnxruntime.")
-def cli(faces: int, threads: int) -> None:
+@click.option("--probe", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="a probe trained with apf train probe --out DIR (default: the shipped one)")
+def cli(faces: int, threads: int, probe: Path | None) -> None:
     """Per-face latency (median ms) of FGSM, I-FGSM, MI-FGSM and DI²-FGSM, torch vs onnxruntime, with parity."""
     import numpy as np
     import torch
@@ -31,7 +34,7 @@ def cli(faces: int, threads: int) -> None:
 
     torch.set_num_threads(threads)
     crops = lfw_crops(faces)
-    model, runtime = load_probe(), ProbeRuntime(threads=threads)
+    model, runtime = load_probe(probe), ProbeRuntime(probe, threads=threads)
     click.echo(f"{faces} LFW faces, {threads} threads, eps 8/255, 10 steps. Parity: sign agreement of the final "
                "signal; step parity: of each step's direction fed torch's state (min over steps and faces);\n"
                "cos: probe cosine to x_e after the torch / onnx signal (clean in brackets)")

@@ -48,16 +48,17 @@ def payload(probe: torch.nn.Module, views: np.ndarray, *, method: str, eps: floa
     return np.concatenate(out).astype(np.float32)
 
 
-def public_faces(count: int, *, method: str, eps: float, randomize: float = 0.0,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(payloads in units of eps, probe views) of ``count`` public training faces (never an LFW pair image)."""
+def public_faces(count: int, *, method: str, eps: float, randomize: float = 0.0, seed: int = 0,
+                 probe: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(payloads in units of eps, probe views) of ``count`` public training faces (never an LFW pair image), from
+    the shipped probe or the one in the folder ``probe``."""
     from edge_probe.model import load_probe
     from edge_probe.train import teacher_crops, training_files
 
     files = training_files(lfw_limit=count // 2, celeba_limit=count - count // 2, seed=seed)
     views = np.concatenate([teacher_crops(files[i:i + 64])[1] for i in range(0, len(files), 64)])
     rng = np.random.default_rng(seed)
-    return payload(load_probe(), views, method=method, eps=eps, randomize=randomize, rng=rng), views
+    return payload(load_probe(probe), views, method=method, eps=eps, randomize=randomize, rng=rng), views
 
 
 def train_inverter(signals: np.ndarray, views: np.ndarray, *, minutes: float, batch: int = 32, seed: int = 0,
@@ -150,17 +151,19 @@ def ssim_views(a: np.ndarray, b: np.ndarray) -> list[float]:
 
 
 def audit(inverter: Inverter, *, method: str, eps: float, randomize: float = 0.0, folds: int = 1,
-          progress: bool = True, examples: Path | None = None, lfw=None) -> dict:  # noqa: ANN001 - trust_core.data.LFW
-    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its payload; SSIM and dlib match
-    rates; ``examples``: a PNG of the first eight originals (top) and reconstructions (bottom)."""
+          progress: bool = True, examples: Path | None = None, lfw=None,  # noqa: ANN001 - trust_core.data.LFW
+          probe: Path | None = None) -> dict:
+    """Reconstruct the first photo of each LFW pair of folds 1..``folds`` from its payload (of the shipped probe, or
+    of the one in the folder ``probe``); SSIM and dlib match rates; ``examples``: a PNG of the first eight originals
+    (top) and reconstructions (bottom)."""
     from edge_probe.model import load_probe
     from trust_core.data import LFW
     from trust_core.faces.recognizers import get_recognizer
 
-    dlib, probe = get_recognizer("dlib"), load_probe()
+    dlib, model = get_recognizer("dlib"), load_probe(probe)
     pairs = [p for p in (lfw or LFW()).pairs() if p.fold < folds]
     views_arr, kept, seconds = pair_views(pairs, dlib, progress=progress)
-    signals = payload(probe, views_arr, method=method, eps=eps, randomize=randomize, rng=np.random.default_rng(1))
+    signals = payload(model, views_arr, method=method, eps=eps, randomize=randomize, rng=np.random.default_rng(1))
     with torch.no_grad():
         recon = torch.cat([inverter(torch.from_numpy(signals[i:i + 64])) for i in range(0, len(signals), 64)]).numpy()
     if examples is not None:

@@ -6,6 +6,12 @@ a 1×1 expansion, a global depthwise convolution (GDC) instead of global pooling
 than the original (≈0.5 M parameters at ``scale`` 1; ``scale`` multiplies every channel count) so that it trains
 on a few CPU cores; its 512-d output matches the FaceNet-CASIA teacher it is distilled from. Input: (N, 3, 112, 112)
 aligned RGB crops in [0, 1]; output: L2-normalised (N, 512) embeddings.
+
+:class:`TrunkProbe` (``arch`` "facenet-trunk") shares the standard recognizer's first layers instead: FaceNet-CASIA's
+stem and its five Inception-ResNet-A blocks (1.0 M parameters, frozen, as published by Sandberg) under a
+MobileFaceNet-style head (depthwise-separable convolutions, GDC, linear embedding; 0.40 M parameters) distilled
+from the rest of the network. What the probe's gradient passes through first is then the standard recognizer's own
+early Jacobian, which is what makes its signal transfer.
 """
 from __future__ import annotations
 
@@ -22,15 +28,18 @@ from edge_probe.crops import INPUT_SIZE
 EMBEDDING_DIM = 512
 #: registry name of the shipped weights.
 WEIGHTS_NAME = "probe-mobilefacenet"
+#: probe architectures by the name a manifest records (``metrics["arch"]``; absent: "mobilefacenet").
+ARCHITECTURES = ("mobilefacenet", "facenet-trunk")
 
 
-def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
+def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True,
+             prelu: bool = False) -> nn.Sequential:
     layers: list[nn.Module] = [
         nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
         nn.BatchNorm2d(cout),
     ]
     if act:
-        layers.append(nn.ReLU(inplace=False))
+        layers.append(nn.PReLU(cout) if prelu else nn.ReLU(inplace=False))
     return nn.Sequential(*layers)
 
 
@@ -91,21 +100,104 @@ class ProbeNet(nn.Module):
         return F.normalize(self.bn_out(self.embedding(h)), dim=1)
 
 
-def load_probe(folder: Path | None = None) -> ProbeNet:
-    """The shipped, distilled probe in eval mode (see ``apf train probe``), at the scale its manifest records; or
-    the one trained into ``folder`` (``apf train probe --out``), checked against the manifest written beside it."""
+class TrunkHead(nn.Module):
+    """The trained part of :class:`TrunkProbe`: (N, 256, 17, 17) Inception-ResNet-A features -> unit embeddings."""
+
+    def __init__(self, *, width: int = 256, expand: int = 320, embedding_dim: int = EMBEDDING_DIM) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv_bn(TrunkProbe.TRUNK_CHANNELS, TrunkProbe.TRUNK_CHANNELS, 3, 2, TrunkProbe.TRUNK_CHANNELS, prelu=True),
+            _conv_bn(TrunkProbe.TRUNK_CHANNELS, width, 1, prelu=True),  # 17 -> 9
+            _conv_bn(width, width, 3, 1, width, prelu=True), _conv_bn(width, width, 1, prelu=True),
+            _conv_bn(width, width, 3, 2, width, prelu=True), _conv_bn(width, expand, 1, prelu=True),  # 9 -> 5
+        )
+        self.gdc = _conv_bn(expand, expand, 5, groups=expand, act=False)
+        self.gdc[0].padding = (0, 0)
+        self.embedding = nn.Linear(expand, embedding_dim, bias=False)
+        self.bn_out = nn.BatchNorm1d(embedding_dim)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        h = self.gdc(self.body(features)).flatten(1)
+        return F.normalize(self.bn_out(self.embedding(h)), dim=1)
+
+
+class TrunkProbe(nn.Module):
+    """FaceNet-CASIA's frozen stem + Inception-ResNet-A blocks under a distilled :class:`TrunkHead`.
+
+    The 112-px view is resized to FaceNet's 160 px by two constant bilinear matrices (exportable, like DI²-FGSM's
+    draws) and standardised as FaceNet is. ``trunk`` holds facenet-pytorch's modules; their weights travel in this
+    probe's own state dict (``from_teacher`` copies them from FaceNet-CASIA once, at training time)."""
+
+    #: channels of the trunk's (N, 256, 17, 17) output, and FaceNet's input side.
+    TRUNK_CHANNELS, TEACHER_SIZE = 256, 160
+
+    def __init__(self) -> None:
+        super().__init__()
+        from facenet_pytorch.models.inception_resnet_v1 import BasicConv2d, Block35
+
+        from edge_probe.diversity import bilinear_matrix
+
+        self.register_buffer("resize", torch.from_numpy(bilinear_matrix(INPUT_SIZE, self.TEACHER_SIZE)))
+        self.trunk = nn.Sequential(
+            BasicConv2d(3, 32, kernel_size=3, stride=2), BasicConv2d(32, 32, kernel_size=3, stride=1),
+            BasicConv2d(32, 64, kernel_size=3, stride=1, padding=1), nn.MaxPool2d(3, stride=2),
+            BasicConv2d(64, 80, kernel_size=1, stride=1), BasicConv2d(80, 192, kernel_size=3, stride=1),
+            BasicConv2d(192, 256, kernel_size=3, stride=2), *(Block35(scale=0.17) for _ in range(5)),
+        )
+        self.trunk.requires_grad_(False).eval()  # frozen, batch norm included (see train)
+        self.head = TrunkHead()
+
+    def from_teacher(self, teacher: nn.Module) -> "TrunkProbe":
+        """Copy the trunk's weights from facenet-pytorch's ``InceptionResnetV1`` ``teacher`` (FaceNet-CASIA)."""
+        layers = [teacher.conv2d_1a, teacher.conv2d_2a, teacher.conv2d_2b, teacher.maxpool_3a, teacher.conv2d_3b,
+                  teacher.conv2d_4a, teacher.conv2d_4b, *teacher.repeat_1]
+        for mine, theirs in zip(self.trunk, layers, strict=True):
+            mine.load_state_dict(theirs.state_dict())
+        return self
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The frozen trunk's (N, 256, 17, 17) features of (N, 3, 112, 112) crops in [0, 1]."""
+        if x.shape[-3:] != (3, INPUT_SIZE, INPUT_SIZE):
+            raise ValueError(f"the probe takes (N, 3, {INPUT_SIZE}, {INPUT_SIZE}) crops, got {tuple(x.shape)}")
+        x = self.resize @ x @ self.resize.transpose(0, 1)
+        return self.trunk((x * 255.0 - 127.5) / 128.0)  # FaceNet's fixed standardisation
+
+    def train(self, mode: bool = True) -> "TrunkProbe":
+        super().train(mode)
+        self.trunk.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def build_probe(arch: str = "mobilefacenet", *, scale: float = 1.0) -> nn.Module:
+    """An untrained probe of architecture ``arch`` (one of :data:`ARCHITECTURES`); ``scale`` is MobileFaceNet's."""
+    if arch == "mobilefacenet":
+        return ProbeNet(scale=scale)
+    if arch == "facenet-trunk":
+        if scale != 1:
+            raise ValueError("scale applies to the mobilefacenet probe only")
+        return TrunkProbe()
+    raise ValueError(f"unknown probe architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def load_probe(folder: Path | None = None) -> nn.Module:
+    """The shipped, distilled probe in eval mode (see ``apf train probe``), of the architecture and scale its manifest
+    records; or the one trained into ``folder`` (``apf train probe --out``), checked against the manifest written
+    beside it."""
     from trust_core.models.registry import WeightsError, entries, sha256_of, weights_path
 
     if folder is None:
-        scale, path = entries()[WEIGHTS_NAME].metrics.get("scale", 1.0), weights_path(WEIGHTS_NAME)
+        metrics, path = entries()[WEIGHTS_NAME].metrics, weights_path(WEIGHTS_NAME)
     else:
         manifest = Path(folder) / "manifest.json"
         if not manifest.is_file():
             raise WeightsError(f"{manifest} is missing: is {folder} a folder written by apf train probe --out?")
         entry = json.loads(manifest.read_text())[WEIGHTS_NAME]
-        scale, path = entry["metrics"].get("scale", 1.0), Path(folder) / entry["file"]
+        metrics, path = entry["metrics"], Path(folder) / entry["file"]
         if not path.is_file() or sha256_of(path) != entry["sha256"]:
             raise WeightsError(f"{path} is missing or fails the sha256 its manifest records")
-    model = ProbeNet(scale=scale)
+    model = build_probe(metrics.get("arch", "mobilefacenet"), scale=metrics.get("scale", 1.0))
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()

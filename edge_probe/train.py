@@ -10,7 +10,9 @@ the teacher's embedding of the plain face, which is nearly invariant to such cha
 run without them (docs/results/probe-augment-relational-60min.json). With ``scored_views`` the teacher also embeds
 K such views of each face, so they train against exact targets; adding 2 to that recipe gave 88.90%, no better
 (docs/results/probe-scored-views-60min.json). With ``gradient_faces`` the probe also learns the direction of the
-teacher's FGSM gradient on those faces (:mod:`edge_probe.gradient_match`), the quantity APF sends.
+teacher's FGSM gradient on those faces (:mod:`edge_probe.gradient_match`), the quantity APF sends. With ``arch``
+"facenet-trunk" (:class:`~edge_probe.model.TrunkProbe`) only the head trains, on the frozen trunk's features of each
+face, its mirror image and ``views`` augmented views, computed once (:func:`distil_trunk`).
 Faces: CelebA-10k and the LFW images of people absent from pairs.txt (never an LFW pair image). Each photo gives
 one crop through the teacher's own box alignment (``trust_core.faces.align.align_faces(method="box")``) around a
 fixed central face box (LFW photos are centred; CelebA photos are aligned); the probe sees the teacher's 160-px crop
@@ -193,6 +195,45 @@ def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float
     return peak * 0.5 * (1 + math.cos(math.pi * (elapsed - warmup) / (1 - warmup)))
 
 
+def _train_on_budget(module, opt, train: np.ndarray, loss_of, validate, *, batch: int, lr: float, minutes: float,  # noqa: ANN001
+                     steps: int | None, seed: int, score=lambda scores: scores[0],  # noqa: ANN001
+                     describe=lambda scores: f"val cosine {scores[0]:.4f}", progress: bool = True):  # noqa: ANN001
+    """The loop both distillations share: seeded epochs over ``train`` in batches, ``loss_of(indices)`` minimised by
+    ``opt`` at :func:`learning_rate`'s schedule over ``minutes`` (or ``steps``, whichever runs out first), and
+    ``validate()`` every 200 steps and at the end; ``module`` ends in the state with the best ``score(scores)``.
+    Returns (that state's scores, steps taken, validation history)."""
+    import copy
+
+    start, budget = time.time(), minutes * 60
+    best, best_scores, best_state, step, epoch, history = -math.inf, (), None, 0, 0, []
+    spent = lambda: max((time.time() - start) / budget, step / steps if steps else 0.0)  # noqa: E731
+    module.train()
+    while spent() < 1:
+        perm = train[np.random.default_rng(seed + epoch).permutation(len(train))]
+        for i in range(0, len(perm) - batch + 1, batch):
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(spent(), peak=lr)
+            loss = loss_of(perm[i:i + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            done = spent() >= 1
+            if step % 200 == 0 or done:
+                scores = validate()
+                history.append((step, *(round(v, 4) for v in scores)))
+                if progress:
+                    click.echo(f"step {step} epoch {epoch} loss {loss.item():.4f} {describe(scores)} "
+                               f"({time.time() - start:.0f} s)", err=True)
+                if score(scores) > best:
+                    best, best_scores, best_state = score(scores), scores, copy.deepcopy(module.state_dict())
+            if done:
+                break
+        epoch += 1
+    module.load_state_dict(best_state)
+    return best_scores, step, history
+
+
 def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
            lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0, augment: bool = False,
            relational_weight: float = 0.0, scored_views: tuple[np.ndarray, np.ndarray] | None = None,
@@ -207,8 +248,6 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
     ``len(gradients)`` faces (:func:`gradient_set`); each step then also matches them on ``gradient_batch`` plain
     faces, weighted by ``gradient_weight``, and the checkpoint is chosen by the same weighted sum on held-out faces.
     ``init``: a state dict to start from. Returns (model in eval mode, metrics)."""
-    import copy
-
     import torch
     import torch.nn.functional as F
 
@@ -272,44 +311,22 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
         flip = torch.rand(len(x)) < 0.5  # mirror half the faces; the teacher's mirror embedding is close
         return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x), torch.from_numpy(target)
 
-    budget = minutes * 60
-    start = time.time()
-    best, best_scores, best_state, step, epoch, history = -math.inf, (), None, 0, 0, []
-    spent = lambda: max((time.time() - start) / budget, step / steps if steps else 0.0)  # noqa: E731
-    model.train()
-    while spent() < 1:
-        perm = train[np.random.default_rng(seed + epoch).permutation(len(train))]
-        for i in range(0, len(perm) - batch + 1, batch):
-            for group in opt.param_groups:
-                group["lr"] = learning_rate(spent(), peak=lr)
-            idx = perm[i:i + batch]
-            x, target = training_batch(idx)
-            out = model(x)
-            loss = (1 - F.cosine_similarity(out, target)).mean()
-            if relational_weight:
-                loss = loss + relational_weight * relational_loss(out, target)
-            if matched:
-                cosine, _ = alignment(draw.choice(grad_train, gradient_batch, replace=False), create_graph=True)
-                loss = loss + gradient_weight * (1 - cosine)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-            done = spent() >= 1
-            if step % 200 == 0 or done:
-                scores = validate()
-                history.append((step, *(round(v, 4) for v in scores)))
-                if progress:
-                    click.echo(f"step {step} epoch {epoch} loss {loss.item():.4f} val cosine {scores[0]:.4f}"
-                               + (f" gradient cosine {scores[1]:.4f} signs {scores[2]:.4f}" if matched else "")
-                               + f" ({time.time() - start:.0f} s)", err=True)
-                score = scores[0] + gradient_weight * scores[1] if matched else scores[0]
-                if score > best:
-                    best, best_scores, best_state = score, scores, copy.deepcopy(model.state_dict())
-            if done:
-                break
-        epoch += 1
-    model.load_state_dict(best_state)
+    def loss_of(idx: np.ndarray):  # noqa: ANN202
+        x, target = training_batch(idx)
+        out = model(x)
+        loss = (1 - F.cosine_similarity(out, target)).mean()
+        if relational_weight:
+            loss = loss + relational_weight * relational_loss(out, target)
+        if matched:
+            cosine, _ = alignment(draw.choice(grad_train, gradient_batch, replace=False), create_graph=True)
+            loss = loss + gradient_weight * (1 - cosine)
+        return loss
+
+    best_scores, step, history = _train_on_budget(
+        model, opt, train, loss_of, validate, batch=batch, lr=lr, minutes=minutes, steps=steps, seed=seed,
+        score=lambda scores: scores[0] + gradient_weight * scores[1] if matched else scores[0],
+        describe=lambda scores: f"val cosine {scores[0]:.4f}" + (
+            f" gradient cosine {scores[1]:.4f} signs {scores[2]:.4f}" if matched else ""), progress=progress)
     model = model.to(memory_format=torch.contiguous_format).eval()
     gradient_metrics = {"gradient_faces": matched, "gradient_weight": gradient_weight,
                         "val_gradient_cosine": round(best_scores[1], 4),
@@ -318,6 +335,75 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
                    "batch": batch, "train_faces": int(len(train)), "val_faces": int(n_val), "minutes": minutes,
                    "augment": augment, "relational_weight": relational_weight, "scale": scale,
                    "scored_views": 0 if scored_views is None else int(scored_views[0].shape[1]), "history": history}
+
+
+def trunk_features(model, crops: np.ndarray, *, views: int = 0, seed: int = 0, progress: bool = True):  # noqa: ANN001, ANN201
+    """The frozen trunk's half-precision features of every face as (N, 2 + views, 256, 17, 17): the face, its mirror
+    image, and ``views`` :func:`augmenter` views (seeded); ``model`` is a :class:`~edge_probe.model.TrunkProbe`."""
+    import torch
+
+    warp = augmenter() if views else None
+    if warp is not None:
+        warp.set_random_seed(seed)
+    out = None
+    with torch.no_grad():
+        for i in range(0, len(crops), 128):
+            faces = crops[i:i + 128]
+            sets = [faces, faces[..., ::-1]] + [np.stack([warp(image=f)["image"] for f in faces.transpose(0, 2, 3, 1)])
+                                                .transpose(0, 3, 1, 2) for _ in range(views)]
+            block = torch.stack([model.features(torch.from_numpy(np.ascontiguousarray(v)).float().div_(255)).half()
+                                 for v in sets], 1)
+            if out is None:
+                out = torch.empty((len(crops), *block.shape[1:]), dtype=torch.float16)
+            out[i:i + len(faces)] = block
+            if progress and (i // 128) % 10 == 0:
+                click.echo(f"trunk features {i + len(faces)}/{len(crops)}", err=True)
+    return out
+
+
+def distil_trunk(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int | None = None, batch: int = 64,
+                 lr: float = 2e-3, val_fraction: float = 0.05, seed: int = 0, views: int = 0,
+                 relational_weight: float = 0.0, progress: bool = True):  # noqa: ANN201
+    """Train a :class:`~edge_probe.model.TrunkProbe`'s head on the frozen trunk's features of uint8 crops (computed
+    once by :func:`trunk_features`) against teacher embeddings, like :func:`distil`: the same schedule, loss and
+    checkpoint choice by held-out cosine. Each training face is drawn as itself, its mirror image or one of its
+    ``views`` augmented views, each against the teacher's embedding of the face. Returns (model in eval mode, metrics)."""
+    import torch
+    import torch.nn.functional as F
+
+    from edge_probe.model import TrunkProbe
+    from trust_core.faces.facenet_casia import facenet_casia_module
+
+    torch.manual_seed(seed)
+    order = np.random.default_rng(seed).permutation(len(crops))
+    n_val = max(1, int(len(crops) * val_fraction))
+    val, train = order[:n_val], order[n_val:]
+    model = TrunkProbe().from_teacher(facenet_casia_module()[1])
+    features = trunk_features(model, crops, views=views, seed=seed, progress=progress)
+    head, target = model.head, torch.from_numpy(targets)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=5e-4)
+
+    def validate() -> tuple[float]:
+        head.eval()
+        with torch.no_grad():
+            sims = [F.cosine_similarity(head(features[val[i:i + 256], 0].float()), target[val[i:i + 256]])
+                    for i in range(0, len(val), 256)]
+        head.train()
+        return (float(torch.cat(sims).mean()),)
+
+    draw = np.random.default_rng(seed + 1)
+
+    def loss_of(idx: np.ndarray):  # noqa: ANN202
+        out = head(features[idx, draw.integers(0, features.shape[1], len(idx))].float())
+        loss = (1 - F.cosine_similarity(out, target[idx])).mean()
+        return loss + relational_weight * relational_loss(out, target[idx]) if relational_weight else loss
+
+    (best,), step, history = _train_on_budget(head, opt, train, loss_of, validate, batch=batch, lr=lr, minutes=minutes,
+                                              steps=steps, seed=seed, progress=progress)
+    return model.eval(), {"arch": "facenet-trunk", "val_cosine_to_teacher": round(best, 4), "steps": step,
+                          "epochs": round(step * batch / len(train), 2), "batch": batch, "train_faces": int(len(train)),
+                          "val_faces": int(n_val), "minutes": minutes, "views": views,
+                          "relational_weight": relational_weight, "history": history}
 
 
 def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress: bool = True) -> dict:  # noqa: ANN001
@@ -365,6 +451,10 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
               help="Weight of the relational (cosine-matrix) loss; 0 turns it off.")
 @click.option("--scored-views", type=click.IntRange(min=0), default=0, show_default=True,
               help="Augmented views of each face that the teacher embeds too (cached), drawn beside the face.")
+@click.option("--arch", type=click.Choice(["mobilefacenet", "facenet-trunk"]), default="mobilefacenet", show_default=True,
+              help="facenet-trunk: FaceNet-CASIA's frozen first layers under a distilled head (edge_probe.model).")
+@click.option("--views", type=click.IntRange(min=0), default=0, show_default=True,
+              help="facenet-trunk: augmented views of each face whose trunk features are drawn beside it.")
 @click.option("--scale", type=click.FloatRange(min=0.25, max=4), default=1.0, show_default=True,
               help="Multiply the probe's channels (1: about 0.5 M parameters; 1.5: about 1 M).")
 @click.option("--gradient-faces", type=click.IntRange(min=0), default=0, show_default=True,
@@ -379,13 +469,20 @@ def lfw_agreement(model, *, folds: tuple[int, ...] = tuple(range(10)), progress:
               help="Peak learning rate (warm-up, then cosine decay over the budget).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Weights folder (default: edge_probe/weights).")
 def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max_chunks: int | None, minutes: float,
-        augment: bool, relational_weight: float, scored_views: int, scale: float, gradient_faces: int,
-        gradient_weight: float, gradient_smooth: float, init: Path | None, lr: float, out: Path | None) -> None:
+        augment: bool, relational_weight: float, scored_views: int, arch: str, views: int, scale: float,
+        gradient_faces: int, gradient_weight: float, gradient_smooth: float, init: Path | None, lr: float,
+        out: Path | None) -> None:
     """Distil the edge probe from FaceNet-CASIA embeddings on CelebA-10k + LFW non-pair images."""
+    trunk = arch == "facenet-trunk"
+    clash = [name for name, used in (("--augment", augment), ("--scored-views", scored_views), ("--scale", scale != 1),
+                                     ("--gradient-faces", gradient_faces), ("--init", init)) if trunk and used]
+    if clash or (views and not trunk):
+        raise click.UsageError(f"{', '.join(clash)} apply to --arch mobilefacenet only" if clash else
+                               "--views applies to --arch facenet-trunk only")
     paths = training_files(lfw_limit=lfw_limit, celeba_limit=celeba_limit)
     t0 = time.time()
     crops, emb = distillation_set(paths, max_chunks=max_chunks)
-    views = scored_view_set(paths[:len(crops)], scored_views) if scored_views else None
+    scored = scored_view_set(paths[:len(crops)], scored_views) if scored_views else None
     gradients = gradient_set(paths[:min(gradient_faces, len(crops))], smooth=gradient_smooth) if gradient_faces else None
     click.echo(f"{len(crops)} distillation faces ready in {time.time() - t0:.0f} s", err=True)
     if prepare_only:
@@ -401,14 +498,20 @@ def cli(lfw_limit: int | None, celeba_limit: int | None, prepare_only: bool, max
     command += " --augment" if augment else ""
     command += f" --relational-weight {relational_weight:g}" if relational_weight else ""
     command += f" --scored-views {scored_views}" if scored_views else ""
+    command += f" --arch {arch}" if trunk else ""
+    command += f" --views {views}" if views else ""
     command += f" --scale {scale:g}" if scale != 1 else ""
     command += f" --gradient-faces {gradient_faces} --gradient-weight {gradient_weight:g}" if gradient_faces else ""
     command += f" --gradient-smooth {gradient_smooth:g}" if gradient_faces and gradient_smooth else ""
     command += f" --init {init.name}" if init else ""
     command += f" --lr {lr:g}" if lr != 2e-3 else ""
-    model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight,
-                            scored_views=views, scale=scale, gradients=gradients, gradient_weight=gradient_weight,
-                            lr=lr, init=torch.load(init, map_location="cpu", weights_only=True) if init else None)
+    if trunk:
+        model, metrics = distil_trunk(crops, emb, minutes=minutes, views=views, relational_weight=relational_weight,
+                                      lr=lr)
+    else:
+        model, metrics = distil(crops, emb, minutes=minutes, augment=augment, relational_weight=relational_weight,
+                                scored_views=scored, scale=scale, gradients=gradients, gradient_weight=gradient_weight,
+                                lr=lr, init=torch.load(init, map_location="cpu", weights_only=True) if init else None)
     if init:
         metrics["init_sha256"] = sha256_of(init)
     if gradient_faces:

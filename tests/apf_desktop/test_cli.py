@@ -58,3 +58,16 @@ def test_randomised_response_rates_outside_0_1_are_refused_before_any_work():
                  ["eval", "channel", "--attack", "optimisation", "--randomize", "1"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 2 and "randomi" in result.output, (args, result.output)
+
+
+def test_apf_table_refuses_missing_probe_or_enhancer_weights(tmp_path):
+    for args in (["eval", "apf-table", "--enhancer", str(tmp_path / "none.pt")],
+                 ["eval", "apf-table", "--probe", str(tmp_path / "none")]):
+        result = CliRunner().invoke(main, args)
+        flat = "".join(result.output.replace("│", "").split())
+        assert result.exit_code == 2 and "doesnotexist" in flat, (args, result.output)
+
+
+def test_channel_probe_applies_to_the_inverter_attack_only(tmp_path):
+    result = CliRunner().invoke(main, ["eval", "channel", "--attack", "optimisation", "--probe", str(tmp_path)])
+    assert result.exit_code == 2 and "--probe applies to the inverter attack only" in result.output, result.output

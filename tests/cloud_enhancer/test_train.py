@@ -86,3 +86,30 @@ def test_lineage_finds_the_recorded_training_of_the_starting_weights(tmp_path): 
     unknown = tmp_path / "other.pt"
     unknown.write_bytes(b"not the shipped weights")
     assert lineage(unknown) == {"sha256": sha256_of(unknown)}  # no record: the checksum alone
+
+
+def test_signals_of_another_probe_are_cached_apart_and_the_shipped_enhancer_is_kept(tmp_path):  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from cloud_enhancer.train import _cache_file, cli, probe_weights
+    from edge_probe.model import WEIGHTS_NAME
+
+    (tmp_path / f"{WEIGHTS_NAME}.pt").write_bytes(b"another probe")
+    rows = [(tmp_path / "a.jpg", "a")]
+    assert probe_weights(tmp_path) == tmp_path / f"{WEIGHTS_NAME}.pt"
+    assert _cache_file(rows, tmp_path) != _cache_file(rows)  # keyed by the probe's weights
+    refused = CliRunner().invoke(cli, ["--probe", str(tmp_path)])
+    assert refused.exit_code == 2 and "--probe needs --out" in refused.output
+
+
+def test_enhancer_loads_an_experiments_weights(tmp_path):  # noqa: ANN001
+    from cloud_enhancer.enhancer import Enhancer
+    from cloud_enhancer.model import APFFilter
+
+    torch.manual_seed(3)
+    filt = APFFilter()
+    torch.save(filt.state_dict(), tmp_path / "apf_filter.pt")
+    loaded = Enhancer.load(device="cpu", weights=tmp_path / "apf_filter.pt").filter
+    shipped = Enhancer.load(device="cpu").filter
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), filt.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), shipped.state_dict().values()))

