@@ -78,19 +78,13 @@ def split_identities(people: dict[str, list[Path]], *, faces: int, val_fraction:
     return [r for r in rows if r[1] not in val_people], [r for r in rows if r[1] in val_people]
 
 
-def probe_weights(probe: Path | None = None) -> Path:
-    """The weights file of the probe whose signals T learns from: the shipped one, or the one in ``probe`` (a folder
-    written by ``apf train probe --out``)."""
-    from edge_probe.model import WEIGHTS_NAME
-    from trust_core.models.registry import weights_path
-
-    return weights_path(WEIGHTS_NAME) if probe is None else Path(probe) / f"{WEIGHTS_NAME}.pt"
-
-
 def _cache_file(rows: list[tuple[Path, str]], probe: Path | None = None) -> Path:
+    """The cache file of a chunk's crops and signals, keyed by its photos and the weights of the probe (shipped, or
+    trained into the folder ``probe``) that made the signals."""
+    from edge_probe.model import probe_weights
     from trust_core.models.registry import cache_dir, sha256_of
 
-    key = hashlib.sha256(("\n".join(f"{p}|{n}" for p, n in rows) + sha256_of(probe_weights(probe))).encode())
+    key = hashlib.sha256(("\n".join(f"{p}|{n}" for p, n in rows) + sha256_of(probe_weights(probe)[1])).encode())
     folder = cache_dir() / "enhancer-train"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key.hexdigest()[:20]}.npz"

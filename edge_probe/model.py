@@ -136,8 +136,10 @@ class TrunkProbe(nn.Module):
         from facenet_pytorch.models.inception_resnet_v1 import BasicConv2d, Block35
 
         from edge_probe.diversity import bilinear_matrix
+        from trust_core.faces.facenet_casia import FixedStandardization
 
         self.register_buffer("resize", torch.from_numpy(bilinear_matrix(INPUT_SIZE, self.TEACHER_SIZE)))
+        self.standardize = FixedStandardization()  # no state: the state dict holds the trunk and head alone
         self.trunk = nn.Sequential(
             BasicConv2d(3, 32, kernel_size=3, stride=2), BasicConv2d(32, 32, kernel_size=3, stride=1),
             BasicConv2d(32, 64, kernel_size=3, stride=1, padding=1), nn.MaxPool2d(3, stride=2),
@@ -159,8 +161,7 @@ class TrunkProbe(nn.Module):
         """The frozen trunk's (N, 256, 17, 17) features of (N, 3, 112, 112) crops in [0, 1]."""
         if x.shape[-3:] != (3, INPUT_SIZE, INPUT_SIZE):
             raise ValueError(f"the probe takes (N, 3, {INPUT_SIZE}, {INPUT_SIZE}) crops, got {tuple(x.shape)}")
-        x = self.resize @ x @ self.resize.transpose(0, 1)
-        return self.trunk((x * 255.0 - 127.5) / 128.0)  # FaceNet's fixed standardisation
+        return self.trunk(self.standardize(self.resize @ x @ self.resize.transpose(0, 1)))
 
     def train(self, mode: bool = True) -> "TrunkProbe":
         super().train(mode)
@@ -182,22 +183,27 @@ def build_probe(arch: str = "mobilefacenet", *, scale: float = 1.0) -> nn.Module
     raise ValueError(f"unknown probe architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
 
 
-def load_probe(folder: Path | None = None) -> nn.Module:
-    """The shipped, distilled probe in eval mode (see ``apf train probe``), of the architecture and scale its manifest
-    records; or the one trained into ``folder`` (``apf train probe --out``), checked against the manifest written
-    beside it."""
+def probe_weights(folder: Path | None = None) -> tuple[dict, Path]:
+    """(manifest metrics, weights file) of the shipped probe, or of the one trained into ``folder`` (``apf train probe
+    --out``), whose file is checked against the manifest written beside it."""
     from trust_core.models.registry import WeightsError, entries, sha256_of, weights_path
 
     if folder is None:
-        metrics, path = entries()[WEIGHTS_NAME].metrics, weights_path(WEIGHTS_NAME)
-    else:
-        manifest = Path(folder) / "manifest.json"
-        if not manifest.is_file():
-            raise WeightsError(f"{manifest} is missing: is {folder} a folder written by apf train probe --out?")
-        entry = json.loads(manifest.read_text())[WEIGHTS_NAME]
-        metrics, path = entry["metrics"], Path(folder) / entry["file"]
-        if not path.is_file() or sha256_of(path) != entry["sha256"]:
-            raise WeightsError(f"{path} is missing or fails the sha256 its manifest records")
+        return entries()[WEIGHTS_NAME].metrics, weights_path(WEIGHTS_NAME)
+    manifest = Path(folder) / "manifest.json"
+    if not manifest.is_file():
+        raise WeightsError(f"{manifest} is missing: is {folder} a folder written by apf train probe --out?")
+    entry = json.loads(manifest.read_text())[WEIGHTS_NAME]
+    path = Path(folder) / entry["file"]
+    if not path.is_file() or sha256_of(path) != entry["sha256"]:
+        raise WeightsError(f"{path} is missing or fails the sha256 its manifest records")
+    return entry["metrics"], path
+
+
+def load_probe(folder: Path | None = None) -> nn.Module:
+    """The probe of :func:`probe_weights` (shipped, or trained into ``folder``) in eval mode, of the architecture and
+    scale its manifest records."""
+    metrics, path = probe_weights(folder)
     model = build_probe(metrics.get("arch", "mobilefacenet"), scale=metrics.get("scale", 1.0))
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()

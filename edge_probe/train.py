@@ -186,6 +186,21 @@ def relational_loss(student, teacher):  # noqa: ANN001, ANN201 - torch tensors
     return gap[off].pow(2).mean()
 
 
+def distillation_loss(student, teacher, relational_weight: float = 0.0):  # noqa: ANN001, ANN201 - torch tensors
+    """1 − cos(student, teacher) on average, plus ``relational_weight`` × :func:`relational_loss`."""
+    import torch.nn.functional as F
+
+    loss = (1 - F.cosine_similarity(student, teacher)).mean()
+    return loss + relational_weight * relational_loss(student, teacher) if relational_weight else loss
+
+
+def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out, training) indices of ``n`` faces: a seeded permutation, ``val_fraction`` of it held out."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(n * val_fraction))
+    return order[:n_val], order[n_val:]
+
+
 def learning_rate(elapsed: float, *, peak: float, warmup: float = 0.03) -> float:
     """Linear warm-up over the first ``warmup`` of the budget, then cosine decay to 0 at its end
     (``elapsed`` is the fraction of the budget spent): the schedule fits any machine's speed."""
@@ -256,9 +271,8 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
     from trust_core.models.wrappers import eval_mode
 
     torch.manual_seed(seed)
-    order = np.random.default_rng(seed).permutation(len(crops))
-    n_val = max(1, int(len(crops) * val_fraction))
-    val, train = order[:n_val], order[n_val:]
+    val, train = _split(len(crops), val_fraction, seed)
+    n_val = len(val)
     model = ProbeNet(scale=scale)
     if init is not None:
         model.load_state_dict(init)
@@ -313,10 +327,7 @@ def distil(crops: np.ndarray, targets: np.ndarray, *, minutes: float, steps: int
 
     def loss_of(idx: np.ndarray):  # noqa: ANN202
         x, target = training_batch(idx)
-        out = model(x)
-        loss = (1 - F.cosine_similarity(out, target)).mean()
-        if relational_weight:
-            loss = loss + relational_weight * relational_loss(out, target)
+        loss = distillation_loss(model(x), target, relational_weight)
         if matched:
             cosine, _ = alignment(draw.choice(grad_train, gradient_batch, replace=False), create_graph=True)
             loss = loss + gradient_weight * (1 - cosine)
@@ -375,9 +386,8 @@ def distil_trunk(crops: np.ndarray, targets: np.ndarray, *, minutes: float, step
     from trust_core.faces.facenet_casia import facenet_casia_module
 
     torch.manual_seed(seed)
-    order = np.random.default_rng(seed).permutation(len(crops))
-    n_val = max(1, int(len(crops) * val_fraction))
-    val, train = order[:n_val], order[n_val:]
+    val, train = _split(len(crops), val_fraction, seed)
+    n_val = len(val)
     model = TrunkProbe().from_teacher(facenet_casia_module()[1])
     features = trunk_features(model, crops, views=views, seed=seed, progress=progress)
     head, target = model.head, torch.from_numpy(targets)
@@ -394,9 +404,8 @@ def distil_trunk(crops: np.ndarray, targets: np.ndarray, *, minutes: float, step
     draw = np.random.default_rng(seed + 1)
 
     def loss_of(idx: np.ndarray):  # noqa: ANN202
-        out = head(features[idx, draw.integers(0, features.shape[1], len(idx))].float())
-        loss = (1 - F.cosine_similarity(out, target[idx])).mean()
-        return loss + relational_weight * relational_loss(out, target[idx]) if relational_weight else loss
+        return distillation_loss(head(features[idx, draw.integers(0, features.shape[1], len(idx))].float()),
+                                 target[idx], relational_weight)
 
     (best,), step, history = _train_on_budget(head, opt, train, loss_of, validate, batch=batch, lr=lr, minutes=minutes,
                                               steps=steps, seed=seed, progress=progress)

@@ -91,12 +91,17 @@ def test_lineage_finds_the_recorded_training_of_the_starting_weights(tmp_path): 
 def test_signals_of_another_probe_are_cached_apart_and_the_shipped_enhancer_is_kept(tmp_path):  # noqa: ANN001
     from click.testing import CliRunner
 
-    from cloud_enhancer.train import _cache_file, cli, probe_weights
-    from edge_probe.model import WEIGHTS_NAME
+    import json
+
+    from cloud_enhancer.train import _cache_file, cli
+    from edge_probe.model import WEIGHTS_NAME, probe_weights
+    from trust_core.models.registry import sha256_of
 
     (tmp_path / f"{WEIGHTS_NAME}.pt").write_bytes(b"another probe")
+    (tmp_path / "manifest.json").write_text(json.dumps({WEIGHTS_NAME: {
+        "file": f"{WEIGHTS_NAME}.pt", "sha256": sha256_of(tmp_path / f"{WEIGHTS_NAME}.pt"), "metrics": {}}}))
     rows = [(tmp_path / "a.jpg", "a")]
-    assert probe_weights(tmp_path) == tmp_path / f"{WEIGHTS_NAME}.pt"
+    assert probe_weights(tmp_path)[1] == tmp_path / f"{WEIGHTS_NAME}.pt"
     assert _cache_file(rows, tmp_path) != _cache_file(rows)  # keyed by the probe's weights
     refused = CliRunner().invoke(cli, ["--probe", str(tmp_path)])
     assert refused.exit_code == 2 and "--probe needs --out" in refused.output
