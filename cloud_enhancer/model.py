@@ -1,7 +1,7 @@
 """APF's cloud side (Zhang et al., "Adversarial Privacy-preserving Filter", ACM MM 2020).
 
-A U-Net transfer network T maps the probe's signal g to ĝ aligned with the standard recognizer, and an
-image-agnostic universal perturbation û with a learnable scale α is added: the filter is
+A U-Net transfer network T (residual: ĝ = g + U(g)) maps the probe's signal g to ĝ aligned with the standard
+recognizer, and an image-agnostic universal perturbation û with a learnable scale α is added: the filter is
 s = clip(T(g) + α·û, −eps, eps), and the protected face is clip(x + s, 0, 1).
 Signals and filters live in the probe's 112×112 aligned-crop space; the edge pastes the filter back.
 """
@@ -16,7 +16,17 @@ CROP = 112
 
 
 class TransferUNet(UNet):
-    """T: the probe's signal in units of eps (in [-1, 1]) -> ĝ in [-1, 1] (the caller multiplies by eps)."""
+    """T: the probe's signal g in units of eps (in [-1, 1]) -> ĝ = g + U(g), in units of eps (the caller clips and
+    multiplies by eps). The U-Net learns a residual on top of the signal; its last layer starts at zero, so an
+    untrained T passes the signal through and training starts from row g (He et al., CVPR 2016 for the residual)."""
+
+    def __init__(self, **unet) -> None:  # noqa: ANN003
+        super().__init__(**unet)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, signal: torch.Tensor) -> torch.Tensor:
+        return signal + super().forward(signal)
 
 
 class UniversalPerturbation(nn.Module):

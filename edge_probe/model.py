@@ -11,7 +11,7 @@ aligned RGB crops in [0, 1]; output: L2-normalised (N, 512) embeddings.
 stem and its five Inception-ResNet-A blocks (1.0 M parameters, frozen, as published by Sandberg) under a
 MobileFaceNet-style head (depthwise-separable convolutions, GDC, linear embedding; 0.40 M parameters) distilled
 from the rest of the network. What the probe's gradient passes through first is then the standard recognizer's own
-early Jacobian, which is what makes its signal transfer.
+early Jacobian, which is what makes its signal transfer. The shipped probe is a :class:`TrunkProbe`.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from edge_probe.crops import INPUT_SIZE
 #: embedding size (the teacher's).
 EMBEDDING_DIM = 512
 #: registry name of the shipped weights.
-WEIGHTS_NAME = "probe-mobilefacenet"
+WEIGHTS_NAME = "probe"
 #: probe architectures by the name a manifest records (``metrics["arch"]``; absent: "mobilefacenet").
 ARCHITECTURES = ("mobilefacenet", "facenet-trunk")
 

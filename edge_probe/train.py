@@ -540,7 +540,7 @@ def publish(model, metrics: dict, *, out: Path, command: str, data: str) -> None
     from trust_core.models.registry import record
 
     out.mkdir(parents=True, exist_ok=True)
-    file = out / "probe-mobilefacenet.pt"
+    file = out / f"{WEIGHTS_NAME}.pt"
     torch.save(model.state_dict(), file)
     graphs = export_graphs(model, out)
     metrics = {**metrics, "parameters": sum(p.numel() for p in model.parameters()),

@@ -195,8 +195,9 @@ def test_reference_photos_set_the_signal_reference_and_are_checked_against(enhan
     assert len(crops) == 1 and crops[0].shape == (3, 112, 112) and {"facenet-casia", "probe"} <= set(embeddings)
     checks = cloaker.cloak_file(lfw_photo, out_dir=tmp_path).faces[0].checks
     against = {(c["recognizer"], c["against"]): c["similarity"] for c in checks if c["condition"] == "saved"}
-    # the same person in another photo: further than the photo itself, still above FaceNet-CASIA's threshold
-    assert 0.4088 < against["facenet-casia", "references"] < against["facenet-casia", "original"]
+    # the same person in another photo is further from the protected face than the photo itself
+    assert 0 < against["facenet-casia", "references"] < against["facenet-casia", "original"]
+    assert ("probe", "references") in against
 
 
 class Recording:

@@ -13,9 +13,16 @@ from cloud_enhancer.model import APFFilter, TransferUNet, protect
 EPS = 8 / 255
 
 
-def test_unet_keeps_shape_and_range():
-    out = TransferUNet()(torch.randn(2, 3, 112, 112))
-    assert out.shape == (2, 3, 112, 112) and out.abs().max() <= 1
+def test_untrained_transfer_passes_the_signal_through_and_learns_a_bounded_residual():
+    torch.manual_seed(0)
+    transfer = TransferUNet()
+    g = torch.randn(2, 3, 112, 112).sign()
+    assert torch.equal(transfer(g), g)  # training starts from row g
+    with torch.no_grad():
+        transfer.head.bias.fill_(0.1)
+        transfer.head.weight.normal_(0, 1)
+    residual = transfer(g) - g
+    assert residual.shape == g.shape and residual.abs().max() <= 1 and residual.std() > 0.1
 
 
 def test_filter_respects_each_budget_and_rows_differ(enhancer):

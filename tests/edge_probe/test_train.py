@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from edge_probe.model import EMBEDDING_DIM, ProbeNet
+from edge_probe.model import EMBEDDING_DIM, WEIGHTS_NAME, ProbeNet
 from edge_probe.train import augmenter, distil, learning_rate, relational_loss, scored_view_set
 
 
@@ -104,8 +104,8 @@ def test_publishing_elsewhere_records_beside_the_weights_and_leaves_the_shipped_
     monkeypatch.setattr(train, "lfw_agreement", lambda model: {"lfw_accuracy_probe": 0.5})
     monkeypatch.setattr("edge_probe.export.export_graphs", lambda model, out: {})
     train.publish(ProbeNet(scale=0.25), {"scale": 0.25}, out=tmp_path / "trial", command="apf train probe", data="none")
-    entry = json.loads((tmp_path / "trial" / "manifest.json").read_text())["probe-mobilefacenet"]
-    assert entry["sha256"] == sha256_of(tmp_path / "trial" / "probe-mobilefacenet.pt")
+    entry = json.loads((tmp_path / "trial" / "manifest.json").read_text())[WEIGHTS_NAME]
+    assert entry["sha256"] == sha256_of(tmp_path / "trial" / f"{WEIGHTS_NAME}.pt")
     assert entry["metrics"] == {"scale": 0.25, "parameters": sum(p.numel() for p in ProbeNet(scale=0.25).parameters()),
                                 "onnx_bytes": {}, "lfw_accuracy_probe": 0.5}
     assert manifest_path("edge_probe").read_bytes() == shipped
@@ -114,7 +114,7 @@ def test_publishing_elsewhere_records_beside_the_weights_and_leaves_the_shipped_
 
     trial = load_probe(tmp_path / "trial")  # the experiment loads at its own scale, verified by its own manifest
     assert not trial.training and sum(p.numel() for p in trial.parameters()) == entry["metrics"]["parameters"]
-    (tmp_path / "trial" / "probe-mobilefacenet.pt").write_bytes(b"altered")
+    (tmp_path / "trial" / f"{WEIGHTS_NAME}.pt").write_bytes(b"altered")
     with pytest.raises(WeightsError, match="sha256"):
         load_probe(tmp_path / "trial")
     with pytest.raises(WeightsError, match="manifest.json is missing"):
