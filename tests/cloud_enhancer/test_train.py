@@ -16,6 +16,18 @@ def test_split_keeps_every_identity_on_one_side(tmp_path):  # noqa: ANN001
     assert len(train) + len(val) >= 60 and len({n for _, n in val}) >= 2
 
 
+def test_shared_crop_averages_at_the_photo_scale_and_compresses_there(monkeypatch):  # noqa: ANN001
+    from cloud_enhancer import train
+
+    checker = (torch.arange(160)[:, None] + torch.arange(160)[None]) % 2
+    x = checker.float().expand(1, 3, 160, 160).contiguous()
+    averaged = train.shared_crop(x, 0.4)
+    assert (averaged - 0.5).abs().max() < 0.1  # an area resize leaves the mean, not a sample of the pattern
+    seen = []
+    monkeypatch.setattr("trust_core.attacks.transforms.jpeg", lambda t, q: seen.append((t.shape[-1], q)) or t)
+    assert train.shared_crop(x, 0.4, 75).shape == x.shape and seen == [(64, 75)]
+
+
 def test_sharing_keeps_shape_and_passes_gradients():
     x = torch.rand(4, 3, 160, 160, requires_grad=True)
     gen = torch.Generator().manual_seed(0)
@@ -71,7 +83,20 @@ def test_a_few_universal_steps_lower_the_match_to_the_other_photos(tiny_faces): 
     before = validate(objective, filt, rows=rows)
     best, history = fit(filt, objective, objective, steps=8, lr=0.05, batch=6, params=filt.universal.parameters(),
                         label="test", rows=rows, validate_every=4, seed=0, progress=False)
-    assert best["cosine"] < before["cosine"] - 0.02 and len(history) == 2
+    assert best["cosine"] < before["cosine"] - 0.02 and [h["step"] for h in history] == [0, 4, 8]
+    assert history[0]["cosine"] == before["cosine"] and "shared_still_matched" in best
+
+
+def test_fit_keeps_the_starting_weights_when_no_step_beats_them(tiny_faces):  # noqa: ANN001
+    from cloud_enhancer.model import APFFilter
+
+    torch.manual_seed(0)
+    objective = Objective(tiny_faces)
+    filt = APFFilter()
+    best, history = fit(filt, objective, objective, steps=2, lr=0.0, batch=6, params=filt.universal.parameters(),
+                        label="test", rows={"use_transfer": False, "use_signal": False}, validate_every=1, seed=0,
+                        progress=False)
+    assert best["step"] == 0 and len(history) == 3  # a tie goes to the weights it started from
 
 
 def test_lineage_finds_the_recorded_training_of_the_starting_weights(tmp_path):  # noqa: ANN001

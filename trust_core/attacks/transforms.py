@@ -7,6 +7,7 @@ and passes the gradient straight through (BPDA, :func:`trust_core.attacks.bpda.b
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -43,10 +44,18 @@ def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
     return bpda(lambda t: _jpeg_exact(t, quality), x)
 
 
-def resize(x: torch.Tensor, scale: float) -> torch.Tensor:
-    """Down-sample by ``scale`` and back up (bilinear): what a reader working at a lower resolution sees."""
+def resize(x: torch.Tensor, scale: float, *, antialias: bool = False,
+           between: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Down-sample by ``scale`` and back up (bilinear): what a reader working at a lower resolution sees.
+
+    ``antialias`` averages over each small pixel's footprint (as an area resize of a shared photo does) instead of
+    sampling; ``between`` runs on the small copy (e.g. the JPEG a social network applies after resizing).
+    """
     h, w = x.shape[-2:]
-    small = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="bilinear", align_corners=False)
+    small = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="bilinear",
+                          align_corners=False, antialias=antialias)
+    if between is not None:
+        small = between(small)
     return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
 
 
