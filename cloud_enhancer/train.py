@@ -237,14 +237,15 @@ def _draw_eps(n: int, rng: np.random.Generator):  # noqa: ANN202
     return torch.from_numpy(rng.choice(TRAIN_EPS, size=n, p=TRAIN_EPS_WEIGHTS).astype(np.float32) / 255)
 
 
-def validate(objective: Objective, filt, *, eps: float = 8 / 255, shared: bool = False, batch: int = 64,  # noqa: ANN001
+def validate(objective: Objective, filt, *, eps: float = 8 / 255, batch: int = 64,  # noqa: ANN001
              rows: dict | None = None) -> dict:
     """Fraction of validation faces still matched to the person's other photos (and mean cosines), FGSM and
-    iterative signals alike, optionally after the sharing check (a 0.5× photo resize, then JPEG q75)."""
+    iterative signals alike, as saved and after the sharing check (a 0.5× photo resize, then JPEG q75): one pass."""
     import torch
 
     filt.eval()
-    matched, sims = [], []
+    views = {"": lambda x: x, "shared_": lambda x: shared_crop(x, VALIDATION_SHARE_SCALE, 75)}
+    matched, sims = {v: [] for v in views}, {v: [] for v in views}
     n = len(objective.faces)
     with torch.no_grad():
         for slot in (0, 1):
@@ -252,13 +253,13 @@ def validate(objective: Objective, filt, *, eps: float = 8 / 255, shared: bool =
                 idx = np.arange(i, min(i + batch, n))
                 crops, g, clean, others = objective.batch(idx, method_slot=np.full(len(idx), slot))
                 x = objective.protected(filt, crops, g, torch.full((len(idx),), eps, device=crops.device), **(rows or {}))
-                if shared:
-                    x = shared_crop(x, VALIDATION_SHARE_SCALE, 75)
-                _, to_others = objective.similarities(x, clean, others)
-                matched.append((to_others >= objective.threshold).float())
-                sims.append(to_others)
+                for view, seen_as in views.items():
+                    _, to_others = objective.similarities(seen_as(x), clean, others)
+                    matched[view].append((to_others >= objective.threshold).float())
+                    sims[view].append(to_others)
     filt.train()
-    return {"still_matched": round(float(torch.cat(matched).mean()), 4), "cosine": round(float(torch.cat(sims).mean()), 4)}
+    return {f"{view}{key}": round(float(torch.cat(values[view]).mean()), 4)
+            for view in views for key, values in (("still_matched", matched), ("cosine", sims))}
 
 
 def _rank(score: dict) -> tuple[float, float]:
@@ -283,8 +284,6 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
     def checkpoint(step: int, loss: float | None) -> None:
         nonlocal best, best_state
         score = validate(val, filt, rows=rows)
-        shared = validate(val, filt, rows=rows, shared=True)
-        score |= {"shared_still_matched": shared["still_matched"], "shared_cosine": shared["cosine"]}
         history.append({"step": step, "loss": loss, **score, "seconds": round(time.time() - start)})
         if progress:
             click.echo(f"[{label}] step {step} loss {loss} val {score} ({time.time() - start:.0f} s)", err=True)
