@@ -25,30 +25,44 @@ from edge_probe.randomize import check_rate, randomize
 #: table rows -> APFFilter flags (None: the signal itself).
 ROWS = {"g": None, "ĝ": {"use_transfer": True, "use_universal": False}, "s": {"use_transfer": True, "use_universal": True}}
 METHODS = ("fgsm", "ifgsm", "mifgsm", "di2fgsm")
+#: where the signals come from: torch autograd (the reference), or the device's path — onnxruntime, then the wire.
+SIGNAL_SOURCES = ("torch", "device")
 PUBLISHED = {"g": (24.6, 12.3, 11.8, 7.6), "ĝ": (8.1, 4.6, 10.2, 1.1), "s": (5.2, 2.6, 4.3, 1.2)}
 
 
 class APFCloak:
     """Crops of the standard recognizer (N, 3, 160, 160) -> protected crops, by the probe's signal and one row
     of the filter. Signals are computed once per crop and method (randomised at rate ``randomize`` as the device
-    would, :mod:`edge_probe.randomize`) and shared by every row and recognizer."""
+    would, :mod:`edge_probe.randomize`) and shared by every row and recognizer. ``runtime``: None computes them with
+    torch autograd on ``probe``; an :class:`edge_probe.runtime.ProbeRuntime` computes them as the device does, on
+    onnxruntime, and passes each through the wire format (:mod:`edge_probe.wire`), as the enhancer receives it."""
 
     def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255, randomize: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0, runtime: object | None = None) -> None:
         self.probe, self.filter, self.eps, self.randomize = probe, filt.eval(), eps, check_rate(randomize)
+        self.runtime = runtime
         self.rng = np.random.default_rng(seed)
         self._signals: dict[tuple[str, bytes], np.ndarray] = {}
 
+    def _compute(self, views: np.ndarray, method: str) -> np.ndarray:
+        from edge_probe import wire
+        from edge_probe.signal import compute_signal
+
+        if self.runtime is None:
+            signals = compute_signal(self.probe, views, method=method, eps=self.eps).numpy()
+            return randomize(signals, method=method, eps=self.eps, rate=self.randomize, rng=self.rng)
+        signals = np.concatenate([self.runtime.signal(view, method=method, eps=self.eps) for view in views])
+        signals = randomize(signals, method=method, eps=self.eps, rate=self.randomize, rng=self.rng)
+        return np.concatenate([wire.decode(wire.encode(signals[i:i + wire.MAX_FACES], method=method, eps=self.eps),
+                                           kind="signal").values for i in range(0, len(signals), wire.MAX_FACES)])
+
     def signals(self, crops: torch.Tensor, method: str) -> np.ndarray:
         from edge_probe.crops import probe_view
-        from edge_probe.signal import compute_signal
 
         keys = [(method, hashlib.sha1(c.numpy().tobytes()).digest()) for c in crops]
         missing = [i for i, k in enumerate(keys) if k not in self._signals]
         if missing:
-            views = probe_view(crops[missing].numpy())
-            fresh = randomize(compute_signal(self.probe, views, method=method, eps=self.eps).numpy(), method=method,
-                              eps=self.eps, rate=self.randomize, rng=self.rng)
+            fresh = self._compute(probe_view(crops[missing].numpy()), method)
             self._signals.update({keys[i]: g for i, g in zip(missing, fresh, strict=True)})
         return np.stack([self._signals[k] for k in keys])
 
@@ -76,18 +90,27 @@ def rate_option(value: float) -> float:
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
               rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", randomize: float = 0.0,
-              probe: Path | None = None, enhancer: Path | None = None, progress: bool = True) -> dict:
+              signals: str = "torch", probe: Path | None = None, enhancer: Path | None = None,
+              progress: bool = True) -> dict:
     """Every cell of the table on the genuine pairs of folds 1..``folds`` (a cell: still matched, SSIM, PSNR);
-    ``probe``: a folder of probe weights from ``apf train probe --out`` instead of the shipped probe; ``enhancer``:
-    APFFilter weights from ``apf train enhancer --out`` instead of the shipped ones."""
+    ``signals``: one of :data:`SIGNAL_SOURCES`; ``probe``: a folder of probe weights from ``apf train probe --out``
+    instead of the shipped probe; ``enhancer``: APFFilter weights from ``apf train enhancer --out`` instead of the
+    shipped ones."""
     from cloud_enhancer.enhancer import Enhancer
     from edge_probe.model import load_probe
     from trust_core.faces.evaluate import protection
     from trust_core.faces.recognizers import get_recognizer
 
+    if signals not in SIGNAL_SOURCES:
+        raise ValueError(f"signals must be one of {SIGNAL_SOURCES}, got {signals!r}")
+    runtime = None
+    if signals == "device":
+        from edge_probe.runtime import ProbeRuntime
+
+        runtime = ProbeRuntime(probe, threads=torch.get_num_threads())
     standard = get_recognizer("facenet-casia")
     runner = APFCloak(load_probe(probe), Enhancer.load(device="cpu", weights=enhancer).filter, eps=eps,
-                      randomize=randomize)
+                      randomize=randomize, runtime=runtime)
     cells: dict[str, dict] = {}
     for name in recognizers:
         rec = get_recognizer(name)
@@ -101,7 +124,7 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
                     c = cells[f"{name}/{row}/{method}"]
                     typer.echo(f"{name} {row} {method}: {100 * c['genuine_still_matched']:.1f}% still matched, "
                                f"SSIM {c['ssim']:.4f}", err=True)
-    return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "cells": cells,
+    return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "signals": signals, "cells": cells,
             **({"probe": str(probe)} if probe else {}), **({"enhancer": str(enhancer)} if enhancer else {}),
             "published_lfw": PUBLISHED}
 
@@ -112,7 +135,8 @@ def format_table(result: dict) -> str:
     recognizers = dict.fromkeys(k.split("/")[0] for k in result["cells"])
     for name in recognizers:
         lines.append(f"{name} — genuine pairs still matched, % (mean SSIM / PSNR dB), L∞ {result['eps'] * 255:.0f}/255,"
-                     f" share: {result['share']}, randomised response: {result.get('randomize', 0.0):g}")
+                     f" share: {result['share']}, randomised response: {result.get('randomize', 0.0):g},"
+                     f" signals: {result.get('signals', 'torch')}")
         lines.append("row  " + "".join(f"{m:>24}" for m in METHODS))
         for row in ROWS:
             cells = [result["cells"].get(f"{name}/{row}/{m}") for m in METHODS]
@@ -135,6 +159,8 @@ def apf_table_command(
     randomize: float = typer.Option(0.0, callback=rate_option,
                                     help="randomised response on the signals at this rate (edge_probe.randomize): "
                                          "what it costs the protection"),
+    signals: str = typer.Option("torch", help="torch (autograd, the reference) or device (onnxruntime and the "
+                                              "wire format, as apf cloak sends them)"),
     probe: Optional[Path] = typer.Option(None, "--probe", exists=True, file_okay=False,
                                          help="a probe trained with apf train probe --out DIR (default: the shipped one)"),
     enhancer: Optional[Path] = typer.Option(None, "--enhancer", exists=True, dir_okay=False,
@@ -147,8 +173,10 @@ def apf_table_command(
     bad = [m for m in method if m not in METHODS] + [r for r in row if r not in ROWS]
     if bad:
         raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
+    if signals not in SIGNAL_SOURCES:
+        raise typer.BadParameter(f"unknown signal source {signals!r}; choose one of {SIGNAL_SOURCES}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
-                       share=share, randomize=randomize, probe=probe, enhancer=enhancer)
+                       share=share, randomize=randomize, signals=signals, probe=probe, enhancer=enhancer)
     result["runtime_s"] = round(time.time() - started, 1)
     typer.echo(format_table(result))
     if json_out:

@@ -71,3 +71,8 @@ def test_apf_table_refuses_missing_probe_or_enhancer_weights(tmp_path):
 def test_channel_probe_applies_to_the_inverter_attack_only(tmp_path):
     result = CliRunner().invoke(main, ["eval", "channel", "--attack", "optimisation", "--probe", str(tmp_path)])
     assert result.exit_code == 2 and "--probe applies to the inverter attack only" in result.output, result.output
+
+
+def test_apf_table_refuses_an_unknown_signal_source_before_any_work():
+    result = CliRunner().invoke(main, ["eval", "apf-table", "--signals", "gpu"])
+    assert result.exit_code == 2 and "unknown signal source" in result.output, result.output

@@ -33,6 +33,9 @@ def run(
                                           "aeda-robust, unbiased (cmnist: Original trained without the colour "
                                           "bias, the ceiling), or all. Repeat the option for several."),
     seeds: int = typer.Option(3, min=1, help="Number of training seeds (0..seeds-1)."),
+    first_seed: int = typer.Option(0, "--first-seed", min=0,
+                                   help="Train seeds first..first+seeds-1 and add them to the runs of seeds "
+                                        "0..first-1 that the --json file holds for each method."),
     epochs: int = typer.Option(None, min=1, help="Override the protocol's number of epochs."),
     json_out: Path = typer.Option(None, "--json", help="Write every run and the summary to this JSON file; a file "
                                                        "from the same setup keeps its other methods."),
@@ -72,6 +75,8 @@ def run(
         if eps is not None or robust_eps is not None or flips is not None or reading_bias_head:
             raise typer.BadParameter("fewshot runs the published pilot's settings; --eps, --robust-eps, --flips and "
                                      "--reading-bias-head apply to cmnist and celeba")
+        if first_seed:
+            raise typer.BadParameter("--first-seed applies to cmnist and celeba")
         _fewshot(seeds, epochs, json_out)
         return
     start = time.perf_counter()
@@ -86,11 +91,12 @@ def run(
                                  "train": {**PROTOCOLS[dataset.value].train, **overrides},
                                  "attack": attack, "methods": {}}
     existing = _earlier_results(json_out, report)
+    earlier = _earlier_runs(existing, methods, first_seed)
     typer.echo(f"{'method':12s} {'bACC %':>15s} {'bias (pts)':>15s} {'val bACC':>15s} {'published':>16s} {'s/seed':>7s}")
     for name in methods:
-        runs = []
+        runs = list(earlier[name])
         trained_on = unbiased_twin(dataset.value) if name == UNBIASED else data
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             runs.append(run_one(trained_on, name, seed=seed, attack=attack, **overrides))
             typer.echo(f"  {name} seed {seed}: bACC {runs[-1]['bacc']:.2f}  bias {runs[-1]['bias']:.2f}  "
                        f"({runs[-1]['train_seconds']:.0f} s)", err=True)
@@ -119,6 +125,18 @@ def _earlier_results(path: Path | None, report: dict[str, object]) -> dict[str, 
     except (json.JSONDecodeError, ValueError, AttributeError) as err:
         raise typer.BadParameter(f"{path} holds other results ({err}); choose another --json file") from err
     return existing
+
+
+def _earlier_runs(existing: dict[str, Any] | None, methods: list[str], first_seed: int) -> dict[str, list]:
+    """Each method's runs of seeds 0..``first_seed``-1 from the results file, checked before any training."""
+    if not first_seed:
+        return {name: [] for name in methods}
+    held = (existing or {}).get("methods", {})
+    missing = [name for name in methods if len(held.get(name, {}).get("runs", [])) != first_seed]
+    if missing:
+        raise typer.BadParameter(f"--first-seed {first_seed} extends a --json file holding seeds 0..{first_seed - 1} "
+                                 f"of each method; {', '.join(missing)} has other runs there")
+    return {name: held[name]["runs"] for name in methods}
 
 
 def _fewshot(seeds: int, epochs: int | None, json_out: Path | None) -> None:
