@@ -50,9 +50,11 @@ class APFCloak:
 
         if self.runtime is None:
             signals = compute_signal(self.probe, views, method=method, eps=self.eps).numpy()
-            return randomize(signals, method=method, eps=self.eps, rate=self.randomize, rng=self.rng)
-        signals = np.concatenate([self.runtime.signal(view, method=method, eps=self.eps) for view in views])
+        else:
+            signals = np.concatenate([self.runtime.signal(view, method=method, eps=self.eps) for view in views])
         signals = randomize(signals, method=method, eps=self.eps, rate=self.randomize, rng=self.rng)
+        if self.runtime is None:
+            return signals
         return np.concatenate([wire.decode(wire.encode(signals[i:i + wire.MAX_FACES], method=method, eps=self.eps),
                                            kind="signal").values for i in range(0, len(signals), wire.MAX_FACES)])
 
