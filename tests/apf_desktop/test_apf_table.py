@@ -39,10 +39,10 @@ def test_device_multistep_signals_arrive_on_the_int8_grid_and_protect_like_torch
     levels = device / eps * 127
     np.testing.assert_allclose(levels, np.rint(levels), atol=1e-3)
     assert np.abs(device).max() <= eps + 1e-6 and not np.array_equal(device, reference)
-    from edge_probe.model import load_probe
+    from edge_probe.crops import probe_view
 
-    probe = load_probe()
-    views = F.interpolate(crops, size=112, mode="area")
+    probe = cloaks[0].probe
+    views = torch.from_numpy(probe_view(crops.numpy()))  # what the signals were computed on
     with torch.no_grad():
         clean = probe(views)
         cosines = [F.cosine_similarity(probe((views + torch.from_numpy(g)).clamp(0, 1)), clean).mean().item()
