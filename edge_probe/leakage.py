@@ -61,16 +61,18 @@ def public_faces(count: int, *, method: str, eps: float, randomize: float = 0.0,
     return payload(load_probe(probe), views, method=method, eps=eps, randomize=randomize, rng=rng), views
 
 
-def train_inverter(signals: np.ndarray, views: np.ndarray, *, minutes: float, batch: int = 32, seed: int = 0,
-                   width: int = 24, progress: bool = True) -> tuple[Inverter, list[dict]]:
-    """L1 regression of the faces from their signals for ``minutes`` (Adam, lr 2e-3)."""
+def train_inverter(signals: np.ndarray, views: np.ndarray, *, minutes: float, steps: int | None = None,
+                   batch: int = 32, seed: int = 0, width: int = 24,
+                   progress: bool = True) -> tuple[Inverter, list[dict]]:
+    """L1 regression of the faces from their signals for ``minutes``, or ``steps`` if they come first (Adam, lr
+    2e-3)."""
     torch.manual_seed(seed)
     model = Inverter(width=width)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     rng = np.random.default_rng(seed)
     deadline, step, history = time.time() + minutes * 60, 0, []
     model.train()
-    while time.time() < deadline:
+    while time.time() < deadline and (steps is None or step < steps):
         idx = rng.choice(len(signals), size=min(batch, len(signals)), replace=False)
         loss = F.l1_loss(model(torch.from_numpy(signals[idx])), torch.from_numpy(views[idx]))
         opt.zero_grad()

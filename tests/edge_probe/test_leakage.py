@@ -12,7 +12,7 @@ from edge_probe.leakage import audit, public_faces, train_inverter
 def trained():  # noqa: ANN201
     pytest.importorskip("dlib", reason="dlib-bin is not installed")
     signals, views = public_faces(64, method="fgsm", eps=8 / 255)
-    return signals, views, train_inverter(signals, views, minutes=0.4, batch=8, width=8, progress=False)
+    return signals, views, train_inverter(signals, views, minutes=10, steps=150, batch=8, width=8, progress=False)
 
 
 def test_public_faces_are_sign_maps_of_face_views(trained):  # noqa: ANN001
