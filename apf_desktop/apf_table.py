@@ -35,12 +35,14 @@ class APFCloak:
     of the filter. Signals are computed once per crop and method (randomised at rate ``randomize`` as the device
     would, :mod:`edge_probe.randomize`) and shared by every row and recognizer. ``runtime``: None computes them with
     torch autograd on ``probe``; an :class:`edge_probe.runtime.ProbeRuntime` computes them as the device does, on
-    onnxruntime, and passes each through the wire format (:mod:`edge_probe.wire`), as the enhancer receives it."""
+    onnxruntime, and passes each through the wire format (:mod:`edge_probe.wire`), as the enhancer receives it.
+    ``masking`` applies each filter under the crop's texture mask (:mod:`edge_probe.masking`), as ``apf cloak
+    --masking`` does."""
 
     def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255, randomize: float = 0.0,
-                 seed: int = 0, runtime: object | None = None) -> None:
+                 seed: int = 0, runtime: object | None = None, masking: bool = False) -> None:
         self.probe, self.filter, self.eps, self.randomize = probe, filt.eval(), eps, check_rate(randomize)
-        self.runtime = runtime
+        self.runtime, self.masking = runtime, masking
         self.rng = np.random.default_rng(seed)
         self._signals: dict[tuple[str, bytes], np.ndarray] = {}
 
@@ -69,7 +71,7 @@ class APFCloak:
         return np.stack([self._signals[k] for k in keys])
 
     def cloak(self, method: str, row: str):  # noqa: ANN201 - trust_core.faces.evaluate.Cloak
-        from edge_probe.crops import filter_to_crop
+        from edge_probe.crops import apply_filter
 
         flags = ROWS[row]
 
@@ -77,7 +79,7 @@ class APFCloak:
             g = torch.from_numpy(self.signals(crops, method))
             with torch.no_grad():
                 s = g if flags is None else self.filter(g, self.eps, **flags)
-            return (crops + torch.from_numpy(filter_to_crop(s.numpy(), crops.shape[-1]))).clamp(0, 1)
+            return torch.from_numpy(apply_filter(crops.numpy(), s.numpy(), masking=self.masking))
 
         return apply
 
@@ -92,12 +94,12 @@ def rate_option(value: float) -> float:
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
               rows=tuple(ROWS), eps: float = 8 / 255, share: str = "saved", randomize: float = 0.0,
-              signals: str = "torch", probe: Path | None = None, enhancer: Path | None = None,
-              progress: bool = True) -> dict:
+              signals: str = "torch", masking: bool = False, probe: Path | None = None,
+              enhancer: Path | None = None, progress: bool = True) -> dict:
     """Every cell of the table on the genuine pairs of folds 1..``folds`` (a cell: still matched, SSIM, PSNR);
-    ``signals``: one of :data:`SIGNAL_SOURCES`; ``probe``: a folder of probe weights from ``apf train probe --out``
-    instead of the shipped probe; ``enhancer``: APFFilter weights from ``apf train enhancer --out`` instead of the
-    shipped ones."""
+    ``signals``: one of :data:`SIGNAL_SOURCES`; ``masking``: under the texture mask (L∞ still ``eps``); ``probe``: a
+    folder of probe weights from ``apf train probe --out`` instead of the shipped probe; ``enhancer``: APFFilter
+    weights from ``apf train enhancer --out`` instead of the shipped ones."""
     from cloud_enhancer.enhancer import Enhancer
     from edge_probe.model import load_probe
     from trust_core.faces.evaluate import protection
@@ -112,7 +114,7 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
         runtime = ProbeRuntime(probe, threads=torch.get_num_threads())
     standard = get_recognizer("facenet-casia")
     runner = APFCloak(load_probe(probe), Enhancer.load(device="cpu", weights=enhancer).filter, eps=eps,
-                      randomize=randomize, runtime=runtime)
+                      randomize=randomize, runtime=runtime, masking=masking)
     cells: dict[str, dict] = {}
     for name in recognizers:
         rec = get_recognizer(name)
@@ -126,7 +128,8 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
                     c = cells[f"{name}/{row}/{method}"]
                     typer.echo(f"{name} {row} {method}: {100 * c['genuine_still_matched']:.1f}% still matched, "
                                f"SSIM {c['ssim']:.4f}", err=True)
-    return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "signals": signals, "cells": cells,
+    return {"folds": folds, "eps": eps, "share": share, "randomize": randomize, "signals": signals, "masking": masking,
+            "cells": cells,
             **({"probe": str(probe)} if probe else {}), **({"enhancer": str(enhancer)} if enhancer else {}),
             "published_lfw": PUBLISHED}
 
@@ -138,7 +141,8 @@ def format_table(result: dict) -> str:
     for name in recognizers:
         lines.append(f"{name} — genuine pairs still matched, % (mean SSIM / PSNR dB), L∞ {result['eps'] * 255:.0f}/255,"
                      f" share: {result['share']}, randomised response: {result.get('randomize', 0.0):g},"
-                     f" signals: {result.get('signals', 'torch')}")
+                     f" signals: {result.get('signals', 'torch')}"
+                     + (", texture-masked" if result.get("masking") else ""))
         lines.append("row  " + "".join(f"{m:>24}" for m in METHODS))
         for row in ROWS:
             cells = [result["cells"].get(f"{name}/{row}/{m}") for m in METHODS]
@@ -168,6 +172,8 @@ def apf_table_command(
     enhancer: Optional[Path] = typer.Option(None, "--enhancer", exists=True, dir_okay=False,
                                             help="APFFilter weights from apf train enhancer --out DIR (default: the "
                                                  "shipped ones)"),
+    masking: bool = typer.Option(False, "--masking", help="apply the filters under the texture mask (edge_probe.masking)"
+                                                           ", as apf cloak --masking does"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
 ) -> None:
     """Rows g / ĝ / s × FGSM, I-FGSM, MI-FGSM, DI²-FGSM on LFW by the APF protocol (FaceNet-CASIA and dlib)."""
@@ -178,7 +184,8 @@ def apf_table_command(
     if signals not in SIGNAL_SOURCES:
         raise typer.BadParameter(f"unknown signal source {signals!r}; choose one of {SIGNAL_SOURCES}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
-                       share=share, randomize=randomize, signals=signals, probe=probe, enhancer=enhancer)
+                       share=share, randomize=randomize, signals=signals, masking=masking, probe=probe,
+                       enhancer=enhancer)
     result["runtime_s"] = round(time.time() - started, 1)
     typer.echo(format_table(result))
     if json_out:

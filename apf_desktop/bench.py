@@ -58,8 +58,10 @@ def _summary(rows: list[dict], names: list[str]) -> dict:
 @click.option("--strength", default="mid", show_default=True)
 @click.option("--method", default="di2fgsm", show_default=True)
 @click.option("--pgd-steps", type=int, default=50, show_default=True)
+@click.option("--masking", is_flag=True, help="APF's filter under the texture mask (apf cloak --masking).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps: int, json_out: Path | None) -> None:
+def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps: int, masking: bool,
+        json_out: Path | None) -> None:
     """Median seconds per face of `apf cloak` vs a direct PGD, and the protection of each."""
     import torch
 
@@ -70,7 +72,7 @@ def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps
     from trust_core.faces.io import load_image
     from trust_core.faces.recognizers import get_recognizer
 
-    settings = CloakSettings(strength=strength, method=method)
+    settings = CloakSettings(strength=strength, method=method, masking=masking)
     cloaker = Cloaker(settings)
     t0 = time.perf_counter()
     cloaker.warm_up()
@@ -103,7 +105,8 @@ def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps
                        + (f", PGD-{pgd_steps} {pgd_rows[-1]['seconds']:.2f} s" if i < baseline_photos else ""), err=True)
     apf, base = _summary(apf_rows, names), _summary(pgd_rows, names)
     report = {"photos": len(apf_rows), "baseline_photos": len(pgd_rows), "strength": strength, "eps": settings.eps,
-              "method": method, "pgd_steps": pgd_steps, "warm_up_s": round(warm, 2), "threads": torch.get_num_threads(),
+              "masking": masking, "method": method, "pgd_steps": pgd_steps, "warm_up_s": round(warm, 2),
+              "threads": torch.get_num_threads(),
               "apf": apf, f"pgd{pgd_steps}": base, "speedup": base["median_s_per_face"] / apf["median_s_per_face"]}
     click.echo(f"{'':22}{'APF (' + method + ')':>18}{'PGD-' + str(pgd_steps):>14}")
     for key in apf:

@@ -55,13 +55,18 @@ def verdict_table(results: list) -> str:  # noqa: ANN001 - CloakResult
 @click.option("--randomize", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Randomised response: replace this share of the signal by noise before it leaves the device "
                    "(hides the face from the enhancer, weakens the protection; see the README).")
+@click.option("--masking", is_flag=True,
+              help="Scale the filter down where the face is smooth (texture masking): less visible and less "
+                   "protective at the same strength; --strength high --masking looks like mid and protects more "
+                   "(README).")
 @click.option("--check", is_flag=True, help="Check the protection on every local recognizer, also after sharing.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write per-photo and per-face results here.")
 @click.option("--keep-metadata", is_flag=True, help="Keep GPS, dates, camera and other EXIF (stripped by default).")
 @click.option("--overwrite", is_flag=True, help="Cloak again photos whose output already exists (default: skip).")
 def app(paths: tuple[Path, ...], out_dir: Path | None, strength: str, method: str, server: str | None,
-        token: str | None, references: tuple[Path, ...], randomize: float, check: bool, json_out: Path | None,
+        token: str | None, references: tuple[Path, ...], randomize: float, masking: bool, check: bool,
+        json_out: Path | None,
         keep_metadata: bool, overwrite: bool) -> None:
     """Cloak every face in PATHS (photos or folders of photos); originals are never changed."""
     from tqdm import tqdm
@@ -73,7 +78,7 @@ def app(paths: tuple[Path, ...], out_dir: Path | None, strength: str, method: st
     try:
         settings = CloakSettings(strength=strength, method=method, server=server, token=token,
                                  keep_metadata=keep_metadata, check=check, references=references,
-                                 randomize=randomize)
+                                 randomize=randomize, masking=masking)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     files = photo_files(paths)
@@ -120,7 +125,8 @@ def app(paths: tuple[Path, ...], out_dir: Path | None, strength: str, method: st
             click.echo(f"note: recognizer {name} unavailable here ({reason})", err=True)
     if json_out:
         json_out.write_text(json.dumps({"settings": {"strength": strength, "eps": settings.eps, "method": method,
-                                                     "randomize": randomize, "enhancer": server or "embedded"},
+                                                     "randomize": randomize, "masking": settings.masking,
+                                                     "enhancer": server or "embedded"},
                                         "results": [r.to_json() for r in results], "errors": failures}, indent=1))
     if failures:
         click.echo(f"{len(failures)} of {len(files)} photo(s) failed:", err=True)

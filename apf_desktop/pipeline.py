@@ -20,7 +20,7 @@ from apf_desktop.check import ProtectionCheck, verdict
 from apf_desktop.photo import Photo, output_path, read_photo, write_photo
 from edge_probe import wire
 from edge_probe.client import HttpEnhancer, request_filter
-from edge_probe.crops import CROP_SIZE, filter_to_crop, probe_view
+from edge_probe.crops import CROP_SIZE, apply_filter, probe_view
 from edge_probe.randomize import check_rate, randomize
 from edge_probe.runtime import METHODS
 from trust_core.faces.align import AlignedFaces, Face, align_faces, central_face, detect, paste_faces
@@ -58,6 +58,8 @@ class CloakSettings:
     timeout: float = 30.0
     #: randomised response on the signal before it leaves the device (:mod:`edge_probe.randomize`); 0: off.
     randomize: float = 0.0
+    #: apply each filter under the face's texture mask (:mod:`edge_probe.masking`): less visible, less protective.
+    masking: bool = False
 
     def __post_init__(self) -> None:
         if self.strength not in STRENGTHS:
@@ -221,7 +223,7 @@ class Cloaker:
             filters.append(request_filter(message, self.enhancer).values)  # type: ignore[arg-type]
         import torch
 
-        protected = np.clip(crops + filter_to_crop(np.concatenate(filters), CROP_SIZE), 0, 1)
+        protected = apply_filter(crops, np.concatenate(filters), masking=self.settings.masking)
         return paste_faces(pixels, aligned, torch.from_numpy(protected)), aligned
 
     def cloak_file(self, path: Path | str, *, out_dir: Path | None = None, cancel: Callable[[], bool] | None = None,

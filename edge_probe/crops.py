@@ -3,7 +3,8 @@
 APF works on the standard recognizer's crop: the MTCNN box plus margin, resized to 160 px (FaceNet's own
 preprocessing, :func:`trust_core.faces.align.box_transform`). The probe sees that crop at 112 px
 (:func:`probe_view`); the filter comes back at 112 px and is resized to the crop (:func:`filter_to_crop`)
-before it is pasted into the photo with the crop's inverse warp.
+and added to it (:func:`apply_filter`), optionally under a texture mask (:mod:`edge_probe.masking`), before it is
+pasted into the photo with the crop's inverse warp.
 """
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def probe_view(crops: np.ndarray) -> np.ndarray:
 def filter_to_crop(filters: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
     """(N, 3, 112, 112) filters resized (bilinear) to the (N, 3, size, size) crop they are added to."""
     return _resize(filters, size, cv2.INTER_LINEAR)
+
+
+def apply_filter(crops: np.ndarray, filters: np.ndarray, *, masking: bool = False) -> np.ndarray:
+    """The protected crops clip(x + m·s, 0, 1): (N, 3, 112, 112) ``filters`` resized to the (N, 3, S, S) ``crops``;
+    m = 1, or with ``masking`` the crops' texture mask (:func:`edge_probe.masking.texture_mask`)."""
+    crops = np.asarray(crops, dtype=np.float32)
+    filters = filter_to_crop(filters, crops.shape[-1])
+    if masking:
+        from edge_probe.masking import texture_mask
+
+        filters = filters * texture_mask(crops)
+    return np.clip(crops + filters, 0, 1)

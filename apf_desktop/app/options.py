@@ -1,4 +1,4 @@
-"""The protection choices: strength and method (their lists come with the pipeline) and the check."""
+"""The protection choices: strength and method (their lists come with the pipeline), texture masking and the check."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -10,21 +10,25 @@ METHOD_LABELS = {"fgsm": "FGSM (one step, fastest)", "ifgsm": "I-FGSM", "mifgsm"
 
 
 class ProtectionOptions(QGroupBox):
-    """Strength, method and "check the protection"; ``changed`` fires when strength or method change."""
+    """Strength, method, texture masking and "check the protection"; ``changed`` fires when the first three change."""
 
     changed = Signal()
 
-    def __init__(self, strength: str, method: str, parent: QWidget | None = None) -> None:
+    def __init__(self, strength: str, method: str, masking: bool = False, parent: QWidget | None = None) -> None:
         super().__init__("Protection", parent)
         self.strength = QComboBox()
         self.method = QComboBox()
         self.strength.addItem(strength, strength)  # until the pipeline brings the full lists
         self.method.addItem(method, method)
+        self.masking = QCheckBox("Hide the filter in smooth skin (texture masking: less visible, protects less)")
+        self.masking.setChecked(masking)
+        self.masking.toggled.connect(self.changed)
         self.check = QCheckBox("Check the protection with face recognizers")
         self.check.setChecked(True)
         form = QFormLayout(self)
         form.addRow("Strength", self.strength)
         form.addRow("Method", self.method)
+        form.addRow(self.masking)
         form.addRow(self.check)
 
     def fill(self, strengths: Mapping[str, float], methods: Sequence[str]) -> None:
@@ -39,11 +43,11 @@ class ProtectionOptions(QGroupBox):
             combo.setCurrentIndex(max(combo.findData(wanted), 0))
             combo.currentIndexChanged.connect(self.changed)
 
-    def choices(self) -> tuple[str, str]:
-        """(strength, method)."""
-        return self.strength.currentData(), self.method.currentData()
+    def choices(self) -> tuple[str, str, bool]:
+        """(strength, method, masking)."""
+        return self.strength.currentData(), self.method.currentData(), self.masking.isChecked()
 
     def set_choosable(self, enabled: bool) -> None:
-        """Allow changing strength and method (not while a batch runs, nor before the pipeline is loaded)."""
-        for combo in (self.strength, self.method):
-            combo.setEnabled(enabled)
+        """Allow changing strength, method and masking (not while a batch runs, nor before the pipeline is loaded)."""
+        for widget in (self.strength, self.method, self.masking):
+            widget.setEnabled(enabled)

@@ -58,7 +58,7 @@ class ProtectTab(QWidget):
         self.folder_button = self._button("Add folder…", self.add_folder_dialog)
         self.remove_button = self._button("Remove", self.remove_selected)
         self.compare = BeforeAfter()
-        self.options = ProtectionOptions(prefs.strength, prefs.method)
+        self.options = ProtectionOptions(prefs.strength, prefs.method, prefs.masking == "on")
         self.options.changed.connect(self._remember_options)
         self.protect_button = self._button("Protect", self.start_protect)
         self.protect_button.setStyleSheet("font-weight:bold; padding:6px;")
@@ -133,7 +133,8 @@ class ProtectTab(QWidget):
         show_error(self, "Models could not be loaded", f"{message}\n\nCheck the enhancer in Settings.")
 
     def _remember_options(self) -> None:
-        self.prefs.strength, self.prefs.method = self.options.choices()
+        self.prefs.strength, self.prefs.method, masking = self.options.choices()
+        self.prefs.masking = "on" if masking else "off"
         settings.save(self.store, self.prefs)
 
     def cloaker(self) -> Any:  # noqa: ANN401 - pipeline.Cloaker

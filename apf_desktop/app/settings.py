@@ -1,5 +1,5 @@
-"""User preferences (enhancer mode, signal privacy, output folder, EXIF policy, last strength and method), kept in
-QSettings."""
+"""User preferences (enhancer mode, signal privacy, output folder, EXIF policy, last strength, method and texture
+masking), kept in QSettings."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -26,6 +26,8 @@ class Preferences:
     privacy: str = "off"
     strength: str = "mid"
     method: str = "di2fgsm"
+    #: "on": filters under the texture mask (apf cloak --masking); QSettings keeps strings.
+    masking: str = "off"
 
     def out_dir(self) -> Path | None:
         """Where protected copies go (None: beside each photo, as ``<name>-cloaked.<ext>``)."""
@@ -38,7 +40,7 @@ class Preferences:
         remote = self.mode == "remote"
         return CloakSettings(strength=self.strength, method=self.method, server=self.url.rstrip("/") if remote else None,
                              token=self.token if remote else None, keep_metadata=self.exif == "keep", check=check,
-                             randomize=PRIVACY[self.privacy][0])
+                             randomize=PRIVACY[self.privacy][0], masking=self.masking == "on")
 
 
 def user_store() -> QSettings:
@@ -57,6 +59,8 @@ def load(store: QSettings) -> Preferences:
         prefs.exif = default.exif
     if prefs.privacy not in PRIVACY:
         prefs.privacy = default.privacy
+    if prefs.masking not in ("on", "off"):
+        prefs.masking = default.masking
     return prefs
 
 

@@ -53,3 +53,14 @@ def test_device_multistep_signals_arrive_on_the_int8_grid_and_protect_like_torch
 def test_unknown_signal_source_is_refused():
     with pytest.raises(ValueError, match="signals must be one of"):
         apf_table(signals="gpu", progress=False)
+
+
+def test_masked_cloak_moves_every_pixel_at_most_as_far_and_smooth_skin_least(cloaks, crops):
+    from edge_probe.masking import FLOOR, texture_mask
+
+    reference = cloaks[0]
+    masked = APFCloak(reference.probe, reference.filter, masking=True)
+    plain, soft = ((c.cloak("fgsm", "s")(crops) - crops).abs() for c in (reference, masked))
+    assert torch.all(soft <= plain + 1e-6) and soft.mean() < 0.9 * plain.mean()
+    smooth = torch.from_numpy(texture_mask(crops.numpy()) == FLOOR).expand_as(soft)
+    assert smooth.any() and soft[smooth].max() <= FLOOR * 8 / 255 + 1e-6

@@ -221,6 +221,7 @@ def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
     store = temp_store(tmp_path)
     first = open_window(qtbot, store, enhancer)
     first.protect.options.strength.setCurrentIndex(first.protect.options.strength.findData("high"))
+    first.protect.options.masking.setChecked(True)
     dialog = first.open_settings()
     dialog.remote.setChecked(True)
     dialog.url.setText("http://127.0.0.1:9")
@@ -234,11 +235,12 @@ def test_settings_persist_across_windows(qtbot, tmp_path, enhancer):
     first.close()
     second = open_window(qtbot, temp_store(tmp_path), enhancer)
     assert second.prefs == settings.Preferences(mode="remote", url="http://127.0.0.1:9", token="secret",
-                                                exif="keep", privacy="noise", strength="high", method="di2fgsm")
-    assert second.protect.options.strength.currentData() == "high"
+                                                exif="keep", privacy="noise", strength="high", method="di2fgsm",
+                                                masking="on")
+    assert second.protect.options.strength.currentData() == "high" and second.protect.options.masking.isChecked()
     cloak = second.prefs.cloak_settings(check=True)
-    assert (cloak.server, cloak.token, cloak.keep_metadata, cloak.eps, cloak.randomize) == (
-        "http://127.0.0.1:9", "secret", True, 12 / 255, 0.5)
+    assert (cloak.server, cloak.token, cloak.keep_metadata, cloak.eps, cloak.randomize, cloak.masking) == (
+        "http://127.0.0.1:9", "secret", True, 12 / 255, 0.5, True)
 
 
 def test_remote_mode_against_a_real_apf_serve(qtbot, window, tmp_path, enhancer):

@@ -44,6 +44,15 @@ def test_cloak_moves_the_face_away_from_itself_and_prints_the_check(photos, tmp_
     assert (tmp_path / "Abel_Pacheco_0001-cloaked.jpg").is_file()
 
 
+def test_masking_reaches_the_pipeline_and_the_report(photos, tmp_path):  # noqa: ANN001
+    code, out = run(str(photos / "Abel_Pacheco_0001.jpg"), "-o", str(tmp_path), "--strength", "high", "--masking",
+                    "--method", "fgsm", "--json", str(tmp_path / "r.json"))
+    assert code == 0, out
+    settings = json.loads((tmp_path / "r.json").read_text())["settings"]
+    assert settings["masking"] is True and settings["eps"] == 12 / 255
+    assert (tmp_path / "Abel_Pacheco_0001-cloaked.jpg").is_file()
+
+
 def test_a_bad_file_in_a_folder_is_reported_and_the_rest_is_done(photos, tmp_path):  # noqa: ANN001
     folder = tmp_path / "in"
     shutil.copytree(photos, folder)

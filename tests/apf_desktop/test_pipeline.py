@@ -229,3 +229,17 @@ def test_randomised_response_flips_a_quarter_of_the_sent_bits(enhancer, lfw_phot
 def test_a_bad_randomised_response_rate_is_refused(rate):  # noqa: ANN001
     with pytest.raises(ValueError, match="rate must lie in"):
         CloakSettings(randomize=rate)
+
+
+def test_masking_scales_the_same_filter_down(cloaker, enhancer, lfw_photo, tmp_path):  # noqa: ANN001
+    from trust_core.faces.io import load_image
+
+    masked = Cloaker(CloakSettings(method="fgsm", masking=True), enhancer=enhancer)
+    src = tmp_path / "face.png"  # lossless, so the difference is the filter alone
+    Image.open(lfw_photo).save(src)
+    original = load_image(src).astype(int)
+    plain, soft = (np.abs(load_image(c.cloak_file(src, out_dir=tmp_path / name).output).astype(int) - original)
+                   for c, name in ((cloaker, "plain"), (masked, "masked")))
+    assert soft.max() <= plain.max() <= 9
+    assert 0.2 * plain.sum() < soft.sum() < 0.95 * plain.sum()  # less change overall, but the filter is still there
+    assert np.all(soft <= plain + 1)  # nowhere more than the plain filter (+1 for the rounding to 8 bits)
