@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeVar
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ METHODS = ("fgsm", "ifgsm", "mifgsm", "di2fgsm")
 #: where the signals come from: torch autograd (the reference), or the device's path — onnxruntime, then the wire.
 SIGNAL_SOURCES = ("torch", "device")
 PUBLISHED = {"g": (24.6, 12.3, 11.8, 7.6), "ĝ": (8.1, 4.6, 10.2, 1.1), "s": (5.2, 2.6, 4.3, 1.2)}
+T = TypeVar("T")
 
 
 class APFCloak:
@@ -84,12 +86,27 @@ class APFCloak:
         return apply
 
 
-def rate_option(value: float) -> float:
-    """typer callback of the ``--randomize`` options: the rate :func:`edge_probe.randomize.check_rate` accepts."""
-    try:
-        return check_rate(value)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+def check_signals(value: str) -> str:
+    """``value`` if it is one of :data:`SIGNAL_SOURCES`, else a ValueError that says which are."""
+    if value not in SIGNAL_SOURCES:
+        raise ValueError(f"unknown signal source {value!r}: signals must be one of {SIGNAL_SOURCES}")
+    return value
+
+
+def option_callback(check: Callable[[T], T]) -> Callable[[T], T]:
+    """A typer callback that runs ``check`` on the option's value and reports its ValueError as a bad parameter."""
+
+    def callback(value: T) -> T:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from None
+
+    return callback
+
+
+#: callback of the ``--randomize`` options: the rate :func:`edge_probe.randomize.check_rate` accepts.
+rate_option = option_callback(check_rate)
 
 
 def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia", "dlib"), methods=METHODS,  # noqa: ANN001
@@ -105,10 +122,8 @@ def apf_table(*, folds: int = 1, recognizers: tuple[str, ...] = ("facenet-casia"
     from trust_core.faces.evaluate import protection
     from trust_core.faces.recognizers import get_recognizer
 
-    if signals not in SIGNAL_SOURCES:
-        raise ValueError(f"signals must be one of {SIGNAL_SOURCES}, got {signals!r}")
     runtime = None
-    if signals == "device":
+    if check_signals(signals) == "device":
         from edge_probe.runtime import ProbeRuntime
 
         runtime = ProbeRuntime(probe, threads=torch.get_num_threads())
@@ -165,7 +180,7 @@ def apf_table_command(
     randomize: float = typer.Option(0.0, callback=rate_option,
                                     help="randomised response on the signals at this rate (edge_probe.randomize): "
                                          "what it costs the protection"),
-    signals: str = typer.Option("torch", help="torch (autograd, the reference) or device (onnxruntime and the "
+    signals: str = typer.Option("torch", callback=option_callback(check_signals), help="torch (autograd, the reference) or device (onnxruntime and the "
                                               "wire format, as apf cloak sends them)"),
     probe: Optional[Path] = typer.Option(None, "--probe", exists=True, file_okay=False,
                                          help="a probe trained with apf train probe --out DIR (default: the shipped one)"),
@@ -181,8 +196,6 @@ def apf_table_command(
     bad = [m for m in method if m not in METHODS] + [r for r in row if r not in ROWS]
     if bad:
         raise typer.BadParameter(f"unknown method/row {bad}; methods {METHODS}, rows {tuple(ROWS)}")
-    if signals not in SIGNAL_SOURCES:
-        raise typer.BadParameter(f"unknown signal source {signals!r}; choose one of {SIGNAL_SOURCES}")
     result = apf_table(folds=folds, recognizers=tuple(recognizer), methods=tuple(method), rows=tuple(row), eps=eps,
                        share=share, randomize=randomize, signals=signals, masking=masking, probe=probe,
                        enhancer=enhancer)
