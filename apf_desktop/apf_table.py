@@ -38,8 +38,8 @@ class APFCloak:
     would, :mod:`edge_probe.randomize`) and shared by every row and recognizer. ``runtime``: None computes them with
     torch autograd on ``probe``; an :class:`edge_probe.runtime.ProbeRuntime` computes them as the device does, on
     onnxruntime, and passes each through the wire format (:mod:`edge_probe.wire`), as the enhancer receives it.
-    ``masking`` applies each filter under the crop's texture mask (:mod:`edge_probe.masking`), as ``apf cloak
-    --masking`` does."""
+    ``masking`` applies each filter under the crop's texture mask (:mod:`edge_probe.masking`), as ``apf cloak``
+    does by default."""
 
     def __init__(self, probe: torch.nn.Module, filt: torch.nn.Module, *, eps: float = 8 / 255, randomize: float = 0.0,
                  seed: int = 0, runtime: object | None = None, masking: bool = False) -> None:
@@ -188,7 +188,7 @@ def apf_table_command(
                                             help="APFFilter weights from apf train enhancer --out DIR (default: the "
                                                  "shipped ones)"),
     masking: bool = typer.Option(False, "--masking", help="apply the filters under the texture mask (edge_probe.masking)"
-                                                           ", as apf cloak --masking does"),
+                                                           ", as apf cloak does by default"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the results to this JSON file"),
 ) -> None:
     """Rows g / ĝ / s × FGSM, I-FGSM, MI-FGSM, DI²-FGSM on LFW by the APF protocol (FaceNet-CASIA and dlib)."""

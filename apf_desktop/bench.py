@@ -58,7 +58,8 @@ def _summary(rows: list[dict], names: list[str]) -> dict:
 @click.option("--strength", default="mid", show_default=True)
 @click.option("--method", default="di2fgsm", show_default=True)
 @click.option("--pgd-steps", type=int, default=50, show_default=True)
-@click.option("--masking", is_flag=True, help="APF's filter under the texture mask (apf cloak --masking).")
+@click.option("--masking/--no-masking", default=True, show_default=True,
+              help="APF's filter under the texture mask, as apf cloak does by default; PGD gets the same L∞.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
 def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps: int, masking: bool,
         json_out: Path | None) -> None:

@@ -45,7 +45,7 @@ def verdict_table(results: list) -> str:  # noqa: ANN001 - CloakResult
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Output folder (default: beside each photo, as NAME-cloaked.EXT).")
 @click.option("--strength", type=click.Choice(list(STRENGTHS)), default="mid", show_default=True,
-              help="low / mid / high: L∞ 4 / 8 / 12 (of 255).")
+              help="low / mid / high: L∞ 6 / 12 / 16 (of 255) under the texture mask, 4 / 8 / 12 without it.")
 @click.option("--method", type=click.Choice(list(METHODS)), default="di2fgsm", show_default=True,
               help="The probe's signal method.")
 @click.option("--server", default=None, help="Remote enhancer URL (default: the embedded enhancer).")
@@ -55,10 +55,9 @@ def verdict_table(results: list) -> str:  # noqa: ANN001 - CloakResult
 @click.option("--randomize", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Randomised response: replace this share of the signal by noise before it leaves the device "
                    "(hides the face from the enhancer, weakens the protection; see the README).")
-@click.option("--masking", is_flag=True,
-              help="Scale the filter down where the face is smooth (texture masking): less visible and less "
-                   "protective at the same strength; --strength high --masking looks like mid and protects more "
-                   "(README).")
+@click.option("--masking/--no-masking", default=True, show_default=True,
+              help="Texture masking: scale the filter down where the face is smooth, spending the strength's larger "
+                   "masked budget where texture hides it; at the same look it protects more (README).")
 @click.option("--check", is_flag=True, help="Check the protection on every local recognizer, also after sharing.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write per-photo and per-face results here.")

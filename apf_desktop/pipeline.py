@@ -21,13 +21,12 @@ from apf_desktop.photo import Photo, output_path, read_photo, write_photo
 from edge_probe import wire
 from edge_probe.client import HttpEnhancer, request_filter
 from edge_probe.crops import CROP_SIZE, apply_filter, probe_view
+from edge_probe.masking import STRENGTHS
 from edge_probe.randomize import check_rate, randomize
 from edge_probe.runtime import METHODS
 from trust_core.faces.align import AlignedFaces, Face, align_faces, central_face, detect, paste_faces
 from trust_core.faces.io import FaceImageError, load_image
 
-#: strength preset -> L∞ budget (pixel units in [0, 1]); measured SSIM per preset in the README.
-STRENGTHS = {"low": 4 / 255, "mid": 8 / 255, "high": 12 / 255}
 #: the photo is detected on a copy at most this many pixels on its long side (boxes scaled back).
 DETECT_MAX_SIDE = 2048
 #: faces narrower than this are still protected, with a warning that resizing may undo it.
@@ -58,8 +57,9 @@ class CloakSettings:
     timeout: float = 30.0
     #: randomised response on the signal before it leaves the device (:mod:`edge_probe.randomize`); 0: off.
     randomize: float = 0.0
-    #: apply each filter under the face's texture mask (:mod:`edge_probe.masking`): less visible, less protective.
-    masking: bool = False
+    #: apply each filter under the face's texture mask (:mod:`edge_probe.masking`), with the preset's masked budget;
+    #: False: uniform, with its smaller uniform budget.
+    masking: bool = True
 
     def __post_init__(self) -> None:
         if self.strength not in STRENGTHS:
@@ -72,7 +72,7 @@ class CloakSettings:
 
     @property
     def eps(self) -> float:
-        return STRENGTHS[self.strength]
+        return STRENGTHS[self.strength].eps(masking=self.masking)
 
 
 @dataclass

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QWidget
+
+if TYPE_CHECKING:
+    from edge_probe.masking import Strength
 
 METHOD_LABELS = {"fgsm": "FGSM (one step, fastest)", "ifgsm": "I-FGSM", "mifgsm": "MI-FGSM", "di2fgsm": "DI²-FGSM"}
 
@@ -14,13 +18,13 @@ class ProtectionOptions(QGroupBox):
 
     changed = Signal()
 
-    def __init__(self, strength: str, method: str, masking: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(self, strength: str, method: str, masking: bool = True, parent: QWidget | None = None) -> None:
         super().__init__("Protection", parent)
         self.strength = QComboBox()
         self.method = QComboBox()
         self.strength.addItem(strength, strength)  # until the pipeline brings the full lists
         self.method.addItem(method, method)
-        self.masking = QCheckBox("Hide the filter in smooth skin (texture masking: less visible, protects less)")
+        self.masking = QCheckBox("Hide the filter in texture (texture masking: at the same look, protects more)")
         self.masking.setChecked(masking)
         self.masking.toggled.connect(self.changed)
         self.check = QCheckBox("Check the protection with face recognizers")
@@ -31,9 +35,10 @@ class ProtectionOptions(QGroupBox):
         form.addRow(self.masking)
         form.addRow(self.check)
 
-    def fill(self, strengths: Mapping[str, float], methods: Sequence[str]) -> None:
-        """Offer every strength (with its ε) and method, keeping the current choices."""
-        items = ((self.strength, [(f"{name}  (ε = {eps * 255:.0f}/255)", name) for name, eps in strengths.items()]),
+    def fill(self, strengths: Mapping[str, Strength], methods: Sequence[str]) -> None:
+        """Offer every strength (with its two ε) and method, keeping the current choices."""
+        items = ((self.strength, [(f"{name}  (ε = {s.masked * 255:.0f}/255 masked, {s.uniform * 255:.0f}/255 without)",
+                                   name) for name, s in strengths.items()]),
                  (self.method, [(METHOD_LABELS.get(name, name), name) for name in methods]))
         for combo, entries in items:
             wanted = combo.currentData()

@@ -26,8 +26,8 @@ class Preferences:
     privacy: str = "off"
     strength: str = "mid"
     method: str = "di2fgsm"
-    #: "on": filters under the texture mask (apf cloak --masking); QSettings keeps strings.
-    masking: str = "off"
+    #: "on": filters under the texture mask, as apf cloak by default; QSettings keeps strings.
+    masking: str = "on"
 
     def out_dir(self) -> Path | None:
         """Where protected copies go (None: beside each photo, as ``<name>-cloaked.<ext>``)."""

@@ -72,7 +72,7 @@ def test_preferences_round_trip_through_a_temporary_store(tmp_path: Path):
     store = QSettings(str(tmp_path / "apf.ini"), QSettings.Format.IniFormat)
     assert settings.load(store) == settings.Preferences()
     prefs = settings.Preferences(mode="remote", url="http://127.0.0.1:1", token="t", output_dir=str(tmp_path),
-                                 exif="keep", privacy="noise", strength="high", method="fgsm", masking="on")
+                                 exif="keep", privacy="noise", strength="high", method="fgsm", masking="off")
     settings.save(store, prefs)
     again = QSettings(str(tmp_path / "apf.ini"), QSettings.Format.IniFormat)
     assert settings.load(again) == prefs
@@ -81,8 +81,8 @@ def test_preferences_round_trip_through_a_temporary_store(tmp_path: Path):
     again.setValue("privacy", "telepathic")
     again.setValue("masking", "true")
     loaded = settings.load(again)
-    assert (loaded.mode, loaded.exif, loaded.privacy, loaded.masking) == ("embedded", "strip", "off", "off")
-    assert prefs.cloak_settings().masking and not settings.Preferences().cloak_settings().masking
+    assert (loaded.mode, loaded.exif, loaded.privacy, loaded.masking) == ("embedded", "strip", "off", "on")
+    assert not prefs.cloak_settings().masking and settings.Preferences().cloak_settings().masking
     assert settings.Preferences().cloak_settings().randomize == 0.0
     assert prefs.out_dir() == tmp_path and settings.Preferences().out_dir() is None  # None: beside each photo
 

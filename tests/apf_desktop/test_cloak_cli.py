@@ -44,12 +44,13 @@ def test_cloak_moves_the_face_away_from_itself_and_prints_the_check(photos, tmp_
     assert (tmp_path / "Abel_Pacheco_0001-cloaked.jpg").is_file()
 
 
-def test_masking_reaches_the_pipeline_and_the_report(photos, tmp_path):  # noqa: ANN001
-    code, out = run(str(photos / "Abel_Pacheco_0001.jpg"), "-o", str(tmp_path), "--strength", "high", "--masking",
-                    "--method", "fgsm", "--json", str(tmp_path / "r.json"))
+@pytest.mark.parametrize(("flags", "masking", "eps"), [((), True, 12 / 255), (("--no-masking",), False, 8 / 255)])
+def test_masking_and_its_budget_reach_the_pipeline_and_the_report(photos, tmp_path, flags, masking, eps):  # noqa: ANN001
+    code, out = run(str(photos / "Abel_Pacheco_0001.jpg"), "-o", str(tmp_path), *flags, "--method", "fgsm",
+                    "--json", str(tmp_path / "r.json"))
     assert code == 0, out
     settings = json.loads((tmp_path / "r.json").read_text())["settings"]
-    assert settings["masking"] is True and settings["eps"] == 12 / 255
+    assert (settings["strength"], settings["masking"], settings["eps"]) == ("mid", masking, eps)
     assert (tmp_path / "Abel_Pacheco_0001-cloaked.jpg").is_file()
 
 
