@@ -1,9 +1,9 @@
 """Export the signal computation — forward, backward and the method's update — to ONNX.
 
 torch's ONNX exporter cannot translate ``aten.convolution_backward``. One attack step is therefore traced to plain
-aten ops with ``make_fx``, decomposing each convolution's input gradient into ``conv_transpose2d`` (and autograd's
-other backward ops with torch's core decompositions), and the traced graph is exported with the dynamo exporter.
-The device then needs onnxruntime alone (:mod:`edge_probe.runtime`).
+aten ops with ``make_fx``, decomposing each convolution's input gradient into a plain convolution (stride 1) or
+``conv_transpose2d`` (and autograd's other backward ops with torch's core decompositions), and the traced graph is
+exported with the dynamo exporter. The device then needs onnxruntime alone (:mod:`edge_probe.runtime`).
 
 One step graph serves every method of :mod:`edge_probe.signal` (they differ only in hyperparameters, which are
 graph inputs): with ``x = rows @ (crop + delta) @ colsᵀ`` (the identity, or DI²-FGSM's resize-and-pad),
@@ -32,6 +32,9 @@ from edge_probe.signal import (DEFAULT_EPS, DEFAULT_STEPS, DIVERSITY_PROB, DIVER
 
 #: ONNX opset of the exported graphs.
 OPSET = 18
+#: kernels of at most this many elements keep the transposed convolution for their input gradient: the exporter
+#: folds a flipped copy of them into the file, and their convolutions are cheap either way.
+SMALL_KERNEL = 8192
 #: the index file :mod:`edge_probe.runtime` reads.
 INDEX_FILE = "signal-graphs.json"
 STEP_INPUTS = ["crop", "delta", "velocity", "reference", "rows", "cols", "alpha", "momentum", "eps"]
@@ -41,38 +44,43 @@ aten = torch.ops.aten
 
 def _conv_input_grad(grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed, output_padding,
                      groups, output_mask):
-    """aten.convolution_backward for the input only, as a transposed convolution (the weights are constants)."""
+    """aten.convolution_backward for the input only (the weights are constants): a transposed convolution, or for
+    stride 1 the same as a plain convolution with the kernel flipped and its channels swapped per group, which
+    onnxruntime runs faster on a CPU."""
     if transposed or input.ndim != 4 or output_mask[1] or output_mask[2]:
         return NotImplemented
     kernel = weight.shape[-2:]
     extra = [input.shape[2 + i] - ((grad_output.shape[2 + i] - 1) * stride[i] - 2 * padding[i]
                                    + dilation[i] * (kernel[i] - 1) + 1) for i in range(2)]
-    grad_input = F.conv_transpose2d(grad_output, weight, None, stride, padding, extra, groups, dilation)
+    reach = [dilation[i] * (kernel[i] - 1) - padding[i] for i in range(2)]
+    if any(s != 1 for s in stride) or min(reach) < 0 or weight.numel() <= SMALL_KERNEL:
+        grad_input = F.conv_transpose2d(grad_output, weight, None, stride, padding, extra, groups, dilation)
+    else:
+        out_channels, in_per_group = weight.shape[:2]
+        swapped = (weight.reshape(groups, out_channels // groups, in_per_group, *kernel).transpose(1, 2)
+                   .reshape(groups * in_per_group, out_channels // groups, *kernel).flip(-2, -1))
+        grad_input = F.conv2d(grad_output, swapped, None, 1, reach, dilation, groups)
     return grad_input if output_mask[0] else None, None, None
 
 
 def _max_pool_input_grad(grad_output, input, kernel_size, stride, padding, dilation, ceil_mode, indices):
-    """aten.max_pool2d_with_indices_backward (absent from the core decompositions) as plain convolutions: for each
-    offset (i, j) of the window, the output gradient where that offset holds the window's maximum, placed by a
-    one-hot strided transposed convolution; overlapping windows add up. Ties would share the gradient; after a ReLU
-    they sit at 0, where the ReLU passes none."""
+    """aten.max_pool2d_with_indices_backward (absent from the core decompositions) as one transposed convolution: for
+    each offset (i, j) of the window, the output gradient where that offset holds the window's maximum, one channel
+    per offset and input channel, placed by one-hot strided kernels (a group per input channel); overlapping windows
+    add up. Ties would share the gradient; after a ReLU they sit at 0, where the ReLU passes none."""
     if any(padding) or any(d != 1 for d in dilation) or ceil_mode:
         return NotImplemented
     channels, (kh, kw), (sh, sw) = input.shape[1], kernel_size, stride or kernel_size
     (oh, ow), (ih, iw) = grad_output.shape[-2:], input.shape[-2:]
     pooled = F.max_pool2d(input, kernel_size, stride)
-    grad_input = torch.zeros_like(input)
-    for i in range(kh):
-        for j in range(kw):
-            window = input[..., i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            one_hot = np.zeros((channels, 1, kh, kw), np.float32)
-            one_hot[:, :, i, j] = 1
-            kernel = torch.from_numpy(one_hot).to(input.dtype)  # a constant of the traced graph
-            placed = F.conv_transpose2d(grad_output * (window == pooled).to(grad_output), kernel, stride=(sh, sw),
-                                        output_padding=(ih - (sh * (oh - 1) + kh), iw - (sw * (ow - 1) + kw)),
-                                        groups=channels)
-            grad_input = grad_input + placed
-    return grad_input
+    routed = torch.stack([grad_output * (input[..., i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] == pooled)
+                          .to(grad_output) for i in range(kh) for j in range(kw)], dim=2)  # (N, C, kh·kw, oh, ow)
+    one_hot = np.zeros((channels, kh * kw, 1, kh, kw), np.float32)
+    for k in range(kh * kw):
+        one_hot[:, k, 0, k // kw, k % kw] = 1
+    kernel = torch.from_numpy(one_hot.reshape(channels * kh * kw, 1, kh, kw)).to(input.dtype)  # a graph constant
+    return F.conv_transpose2d(routed.flatten(1, 2), kernel, stride=(sh, sw), groups=channels,
+                              output_padding=(ih - (sh * (oh - 1) + kh), iw - (sw * (ow - 1) + kw)))
 
 
 def decompositions() -> dict:

@@ -7,12 +7,16 @@ from torch import nn
 from edge_probe.export import decompositions
 
 
-def test_traced_gradient_with_transposed_conv_equals_autograd():
+@pytest.mark.parametrize(("small_kernel", "transposed"), [(0, 2), (10**9, 6)])
+def test_traced_gradient_with_plain_and_transposed_convs_equals_autograd(monkeypatch, small_kernel, transposed):  # noqa: ANN001
     from torch.fx.experimental.proxy_tensor import make_fx
+
+    monkeypatch.setattr("edge_probe.export.SMALL_KERNEL", small_kernel)
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 8, 3, 1, 2, dilation=2, groups=4),
-                        nn.Conv2d(8, 4, 4, 3, 1, bias=False), nn.Flatten()).eval()
+                        nn.Conv2d(8, 6, (3, 1), 1, (1, 0)), nn.Conv2d(6, 6, 3, 1, 0, groups=2), nn.Conv2d(6, 6, 1),
+                        nn.Conv2d(6, 4, 4, 3, 1, bias=False), nn.Flatten()).eval()
     for p in net.parameters():
         p.requires_grad_(False)
 
@@ -25,6 +29,8 @@ def test_traced_gradient_with_transposed_conv_equals_autograd():
     traced = make_fx(grad, decomposition_table=decompositions(), tracing_mode="real")(x)
     ops = {str(n.target) for n in traced.graph.nodes if n.op == "call_function"}
     assert not any("convolution_backward" in op for op in ops)
+    convs = [n.args for n in traced.graph.nodes if n.target == torch.ops.aten.convolution.default]
+    assert len(convs) == 2 * 6 and sum(bool(args[6]) for args in convs) == transposed  # strided or small: transposed
     other = torch.rand(1, 3, 29, 31)
     torch.testing.assert_close(traced(other), grad(other), atol=1e-5, rtol=1e-4)
 
@@ -63,7 +69,7 @@ def test_max_pool_gradient_without_scatter_equals_autograd():
     from edge_probe.export import _max_pool_input_grad
 
     torch.manual_seed(0)
-    for shape, kernel, stride in (((2, 4, 77, 77), 3, 2), ((1, 3, 10, 11), 3, 2), ((1, 2, 8, 8), 2, 2)):
+    for shape, kernel, stride in (((2, 4, 77, 77), 3, 2), ((1, 3, 10, 11), 3, 2), ((1, 2, 8, 8), 2, 2), ((1, 2, 9, 9), 3, 1)):
         x = torch.randn(shape, requires_grad=True)
         out, indices = torch.nn.functional.max_pool2d(x, kernel, stride, return_indices=True)
         upstream = torch.randn_like(out)
