@@ -11,8 +11,10 @@ person's other photos: the mean cosine to both, or with ``--margin m`` a hinge t
 above the recognizer's threshold τ − m (the confidence margin of Carlini & Wagner, S&P 2017), so the steps are spent on
 the faces that are still recognised. Every step passes it through a random sharing pipeline first — JPEG, a 0.5× resize of the photo,
 blur, each at the resolution the crop has in the photo, area-averaged as image libraries resize — and DI²-style
-input diversity (Xie et al., CVPR 2019), so the filter survives what social networks do; checkpoints are chosen by
-the held-out match rate as saved plus after a 0.5× resize and JPEG q75.
+input diversity (Xie et al., CVPR 2019), so the filter survives what social networks do. Each face gets a strength
+preset's budget, and with ``--masked-share`` probability the device's texture mask (:mod:`edge_probe.masking`) at
+the preset's larger masked budget, as ``apf cloak`` applies it by default. Checkpoints are chosen by the held-out
+match rate as saved plus after a 0.5× resize and JPEG q75, at `mid` with and without the mask.
 
 Training the cloud side needs the probe (to make the signals); serving it needs only :mod:`edge_probe.wire`.
 """
@@ -30,9 +32,10 @@ import numpy as np
 
 #: the four signal methods; every face gets FGSM and the iterative method ITERATIVE[i % 3].
 ITERATIVE = ("ifgsm", "mifgsm", "di2fgsm")
-#: budgets seen in training (L∞, /255) and their sampling weights: the strength presets, mid most often.
-TRAIN_EPS = (4.0, 8.0, 12.0)
-TRAIN_EPS_WEIGHTS = (0.25, 0.5, 0.25)
+#: strength presets (:data:`edge_probe.masking.STRENGTHS`) drawn in training, mid most often; each face is
+#: protected under the texture mask at the preset's masked budget with probability ``--masked-share``, else
+#: uniformly at its uniform budget.
+PRESET_WEIGHTS = {"low": 0.25, "mid": 0.5, "high": 0.25}
 SIGNAL_EPS = 8 / 255
 
 
@@ -208,14 +211,22 @@ class Objective:
                   self.faces.clean[idx], self.faces.others[idx])
         return tuple(torch.from_numpy(a).to(self.device) for a in arrays)
 
-    def protected(self, filt, crops, unit_signals, eps, *, use_signal: bool = True, **rows):  # noqa: ANN001, ANN201
-        """The protected 160-px crops; ``use_signal=False`` feeds a zero signal (û alone)."""
+    def protected(self, filt, crops, unit_signals, eps, *, masked=None, use_signal: bool = True,  # noqa: ANN001, ANN201
+                  **rows):  # noqa: ANN003
+        """The protected 160-px crops; ``masked`` (bool per face): the filter under the crop's texture mask, as the
+        device applies it; ``use_signal=False`` feeds a zero signal (û alone)."""
+        import torch
         import torch.nn.functional as F
 
         from cloud_enhancer.model import protect
+        from edge_probe.masking import texture_mask
 
         s = filt(unit_signals * (eps.view(-1, 1, 1, 1) if use_signal else 0), eps, **rows)
-        return protect(crops, F.interpolate(s, size=crops.shape[-2:], mode="bilinear", align_corners=False))
+        s = F.interpolate(s, size=crops.shape[-2:], mode="bilinear", align_corners=False)
+        if masked is not None and bool(masked.any()):
+            weights = torch.from_numpy(texture_mask(crops.detach().cpu().numpy())).to(crops.device)
+            s = s * torch.where(masked.view(-1, 1, 1, 1).to(crops.device), weights, torch.ones_like(weights))
+        return protect(crops, s)
 
     def similarities(self, protected, clean, others):  # noqa: ANN001, ANN201
         emb = self.teacher.module(protected)
@@ -231,20 +242,37 @@ def dodging_loss(to_self, to_others, *, threshold: float, margin: float | None =
     return ((to_self - floor).clamp_min(0) + (to_others - floor).clamp_min(0)).mean() / 2
 
 
-def _draw_eps(n: int, rng: np.random.Generator):  # noqa: ANN202
+def _draw_budgets(n: int, rng: np.random.Generator, masked_share: float):  # noqa: ANN202
+    """Per face: the L∞ budget of a preset drawn by :data:`PRESET_WEIGHTS`, and whether it is masked."""
     import torch
 
-    return torch.from_numpy(rng.choice(TRAIN_EPS, size=n, p=TRAIN_EPS_WEIGHTS).astype(np.float32) / 255)
+    from edge_probe.masking import STRENGTHS
+
+    presets = rng.choice(list(PRESET_WEIGHTS), size=n, p=list(PRESET_WEIGHTS.values()))
+    masked = rng.random(n) < masked_share
+    eps = [STRENGTHS[name].eps(masking=bool(m)) for name, m in zip(presets, masked, strict=True)]
+    return torch.tensor(eps, dtype=torch.float32), torch.from_numpy(masked)
 
 
-def validate(objective: Objective, filt, *, eps: float = 8 / 255, batch: int = 64,  # noqa: ANN001
-             rows: dict | None = None) -> dict:
+def validation_budgets() -> dict[str, tuple[float, bool]]:
+    """The budgets checkpoints are validated at: mid without the mask (the APF table's 8/255) and under it."""
+    from edge_probe.masking import STRENGTHS
+
+    mid = STRENGTHS["mid"]
+    return {"": (mid.uniform, False), "masked_": (mid.masked, True)}
+
+
+def validate(objective: Objective, filt, *, batch: int = 64, rows: dict | None = None,  # noqa: ANN001
+             budgets: dict[str, tuple[float, bool]] | None = None) -> dict:
     """Fraction of validation faces still matched to the person's other photos (and mean cosines), FGSM and
-    iterative signals alike, as saved and after the sharing check (a 0.5× photo resize, then JPEG q75): one pass."""
+    iterative signals alike, as saved and after the sharing check (a 0.5× photo resize, then JPEG q75), at each
+    of ``budgets`` (prefix -> (eps, masked); default :func:`validation_budgets`): one pass."""
     import torch
 
     filt.eval()
-    views = {"": lambda x: x, "shared_": lambda x: shared_crop(x, VALIDATION_SHARE_SCALE, 75)}
+    budgets = budgets or validation_budgets()
+    sharings = {"": lambda x: x, "shared_": lambda x: shared_crop(x, VALIDATION_SHARE_SCALE, 75)}
+    views = [prefix + shared for prefix in budgets for shared in sharings]
     matched, sims = {v: [] for v in views}, {v: [] for v in views}
     n = len(objective.faces)
     with torch.no_grad():
@@ -252,26 +280,30 @@ def validate(objective: Objective, filt, *, eps: float = 8 / 255, batch: int = 6
             for i in range(0, n, batch):
                 idx = np.arange(i, min(i + batch, n))
                 crops, g, clean, others = objective.batch(idx, method_slot=np.full(len(idx), slot))
-                x = objective.protected(filt, crops, g, torch.full((len(idx),), eps, device=crops.device), **(rows or {}))
-                for view, seen_as in views.items():
-                    _, to_others = objective.similarities(seen_as(x), clean, others)
-                    matched[view].append((to_others >= objective.threshold).float())
-                    sims[view].append(to_others)
+                for prefix, (eps, masked) in budgets.items():
+                    x = objective.protected(filt, crops, g, torch.full((len(idx),), eps, device=crops.device),
+                                            masked=torch.full((len(idx),), masked), **(rows or {}))
+                    for shared, seen_as in sharings.items():
+                        _, to_others = objective.similarities(seen_as(x), clean, others)
+                        matched[prefix + shared].append((to_others >= objective.threshold).float())
+                        sims[prefix + shared].append(to_others)
     filt.train()
     return {f"{view}{key}": round(float(torch.cat(values[view]).mean()), 4)
-            for view in views for key, values in (("still_matched", matched), ("cosine", sims))}
+            for view in matched for key, values in (("still_matched", matched), ("cosine", sims))}
 
 
 def _rank(score: dict) -> tuple[float, float]:
-    """Checkpoints compare by match rate, as saved plus after sharing, then by mean cosine likewise."""
-    return score["still_matched"] + score["shared_still_matched"], score["cosine"] + score["shared_cosine"]
+    """Checkpoints compare by the match rates summed over every validated view, then by the mean cosines."""
+    return (sum(v for k, v in score.items() if k.endswith("still_matched")),
+            sum(v for k, v in score.items() if k.endswith("cosine")))
 
 
 def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch: int, params, label: str,  # noqa: ANN001
         rows: dict, validate_every: int, seed: int, progress: bool, minutes: float | None = None,
-        margin: float | None = None) -> tuple[dict, list]:
-    """Adam on ``params`` for ``steps`` steps (or ``minutes``) on :func:`dodging_loss`; keeps the state (the starting
-    one included) with the lowest validation match rate, as saved and after sharing, summed."""
+        margin: float | None = None, masked_share: float = 0.0) -> tuple[dict, list]:
+    """Adam on ``params`` for ``steps`` steps (or ``minutes``) on :func:`dodging_loss`, a ``masked_share`` of the
+    faces under the texture mask; keeps the state (the starting one included) with the lowest validation match
+    rate, summed over :func:`validate`'s views."""
     import torch
 
     opt = torch.optim.Adam(params, lr=lr)
@@ -295,7 +327,8 @@ def fit(filt, train: Objective, val: Objective, *, steps: int, lr: float, batch:
     for step in range(1, steps + 1):
         idx = rng.choice(len(train.faces), size=batch, replace=False)
         crops, g, clean, others = train.batch(idx, method_slot=rng.integers(0, 2, size=batch))
-        x = sharing(train.protected(filt, crops, g, _draw_eps(batch, rng).to(crops.device), **rows), generator=gen)
+        eps, masked = _draw_budgets(batch, rng, masked_share)
+        x = sharing(train.protected(filt, crops, g, eps.to(crops.device), masked=masked, **rows), generator=gen)
         to_self, to_others = train.similarities(x, clean, others)
         loss = dodging_loss(to_self, to_others, threshold=train.threshold, margin=margin)
         opt.zero_grad()
@@ -336,9 +369,11 @@ def lineage(init: Path) -> dict:
                    "the weights then go to --out only.")
 @click.option("--margin", type=float, default=None,
               help="Hinge objective: push only cosines above the recognizer's threshold minus this (default: mean cosine).")
+@click.option("--masked-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Share of the training faces protected under the texture mask, at their preset's masked budget.")
 def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, batch: int, no_universal_init: bool,
         out: Path | None, seed: int, json_out: Path | None, init: Path | None, probe: Path | None,
-        margin: float | None) -> None:
+        margin: float | None, masked_share: float) -> None:
     """Train û, then T from û, on CelebA-10k + LFW non-pair identities against FaceNet-CASIA; save and record."""
     import torch
 
@@ -361,7 +396,7 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
         filt.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
         metrics["init"] = lineage(init)
     filt = filt.to(device)
-    common = dict(batch=batch, validate_every=30, seed=seed, progress=True, margin=margin)
+    common = dict(batch=batch, validate_every=30, seed=seed, progress=True, margin=margin, masked_share=masked_share)
     if not no_universal_init and universal_steps:
         t1 = time.time()
         best_u, hist_u = fit(filt, train, val, steps=universal_steps, lr=0.01, params=filt.universal.parameters(),
@@ -388,7 +423,7 @@ def cli(faces: int, universal_steps: int, transfer_steps: int, minutes: float, b
     command = ("apf train enhancer" + f" --faces {faces} --universal-steps {universal_steps} --transfer-steps "
                f"{transfer_steps} --minutes {minutes:g} --batch {batch}" + (" --no-universal-init" if no_universal_init else "")
                + (f" --init {init.name}" if init else "") + (f" --probe {probe}" if probe else "")
-               + (f" --margin {margin:g}" if margin is not None else ""))
+               + (f" --margin {margin:g}" if margin is not None else "") + f" --masked-share {masked_share:g}")
     data = (f"{faces} photos of CelebA-10k identities with 2+ photos and LFW people absent from pairs.txt (seed {seed}), "
             "a tenth of the identities held out for checkpoint selection; teacher FaceNet-CASIA, probe signals at 8/255")
     if out is None and not no_universal_init:

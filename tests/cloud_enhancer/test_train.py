@@ -84,7 +84,42 @@ def test_a_few_universal_steps_lower_the_match_to_the_other_photos(tiny_faces): 
     best, history = fit(filt, objective, objective, steps=8, lr=0.05, batch=6, params=filt.universal.parameters(),
                         label="test", rows=rows, validate_every=4, seed=0, progress=False)
     assert best["cosine"] < before["cosine"] - 0.02 and [h["step"] for h in history] == [0, 4, 8]
-    assert history[0]["cosine"] == before["cosine"] and "shared_still_matched" in best
+    assert history[0]["cosine"] == before["cosine"]
+    assert {"shared_still_matched", "masked_still_matched", "masked_shared_still_matched"} <= set(best)
+
+
+def test_budgets_are_the_presets_masked_or_uniform():
+    from cloud_enhancer.train import _draw_budgets
+    from edge_probe.masking import STRENGTHS
+
+    rng = np.random.default_rng(0)
+    for share, masking in ((0.0, False), (1.0, True)):
+        eps, masked = _draw_budgets(400, rng, share)
+        assert bool((masked == masking).all())
+        values, counts = np.unique(np.round(eps.numpy() * 255, 3), return_counts=True)
+        assert values.tolist() == sorted(round(s.eps(masking=masking) * 255, 3) for s in STRENGTHS.values())
+        assert counts[1] > counts[0] and counts[1] > counts[2]  # mid most often
+    _, masked = _draw_budgets(1000, rng, 0.5)
+    assert 0.45 < float(masked.float().mean()) < 0.55
+
+
+def test_masked_faces_get_the_filter_under_their_texture_mask(tiny_faces):  # noqa: ANN001
+    from cloud_enhancer.model import APFFilter
+    from edge_probe.masking import FLOOR, texture_mask
+
+    torch.manual_seed(0)
+    objective, filt = Objective(tiny_faces), APFFilter()
+    crops, g, _, _ = objective.batch(np.arange(4))
+    eps = torch.full((4,), 12 / 255)
+    with torch.no_grad():
+        plain = objective.protected(filt, crops, g, eps) - crops
+        masked = objective.protected(filt, crops, g, eps, masked=torch.tensor([True, True, False, False])) - crops
+    weights = torch.from_numpy(texture_mask(crops.numpy()))
+    assert torch.equal(masked[2:], plain[2:])  # the unmasked faces are untouched
+    inside = (crops[:2] > 13 / 255) & (crops[:2] < 1 - 13 / 255)  # where clip(x + s) cannot clip
+    assert torch.allclose(masked[:2][inside], (plain[:2] * weights[:2])[inside], atol=1e-6)
+    smooth = (weights[:2] == FLOOR).expand_as(masked[:2])
+    assert smooth.any() and masked[:2][smooth].abs().max() <= FLOOR * 12 / 255 + 1e-6
 
 
 def test_fit_keeps_the_starting_weights_when_no_step_beats_them(tiny_faces):  # noqa: ANN001
