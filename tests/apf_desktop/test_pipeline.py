@@ -271,3 +271,13 @@ def test_each_strength_looks_alike_masked_at_its_larger_budget_and_uniform_at_it
         masked, uniform = ssim(strength.masked, True), ssim(strength.uniform, False)
         assert strength.masked > strength.uniform and masked > uniform - 0.01, (name, masked, uniform)
     assert ssim(STRENGTHS["mid"].masked, False) < ssim(STRENGTHS["mid"].uniform, False) - 0.05  # unmasked, it shows
+
+
+def test_every_preset_budget_is_one_the_enhancer_accepts(enhancer):  # noqa: ANN001
+    from cloud_enhancer.enhancer import MAX_EPS
+    from edge_probe.masking import STRENGTHS
+
+    budgets = [s.eps(masking=m) for s in STRENGTHS.values() for m in (True, False)]
+    assert max(budgets) <= MAX_EPS
+    signals = np.zeros((len(budgets), 3, 112, 112), np.float32)
+    assert enhancer.filters(signals, np.array(budgets, np.float32)).shape == signals.shape  # the embedded one too
