@@ -180,8 +180,9 @@ def apf_table_command(
     randomize: float = typer.Option(0.0, callback=rate_option,
                                     help="randomised response on the signals at this rate (edge_probe.randomize): "
                                          "what it costs the protection"),
-    signals: str = typer.Option("torch", callback=option_callback(check_signals), help="torch (autograd, the reference) or device (onnxruntime and the "
-                                              "wire format, as apf cloak sends them)"),
+    signals: str = typer.Option("torch", callback=option_callback(check_signals),
+                                help="torch (autograd, the reference) or device (onnxruntime and the wire format, as "
+                                     "apf cloak sends them)"),
     probe: Optional[Path] = typer.Option(None, "--probe", exists=True, file_okay=False,
                                          help="a probe trained with apf train probe --out DIR (default: the shipped one)"),
     enhancer: Optional[Path] = typer.Option(None, "--enhancer", exists=True, dir_okay=False,
