@@ -28,6 +28,17 @@ def lfw_photos(count: int, *, seed: int = 0) -> list[Path]:
     return [people[n][0] for n in names[:count]]
 
 
+def grayscale_copy(path: Path, folder: Path) -> Path:
+    """A grayscale JPEG (q95) of the photo at ``path`` in ``folder``."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{path.stem}.jpg"
+    with Image.open(path) as image:
+        image.convert("L").save(target, quality=95)
+    return target
+
+
 def _protection(original: np.ndarray, protected: np.ndarray, faces, recognizers) -> dict:  # noqa: ANN001
     import torch
 
@@ -60,8 +71,10 @@ def _summary(rows: list[dict], names: list[str]) -> dict:
 @click.option("--pgd-steps", type=int, default=50, show_default=True)
 @click.option("--masking/--no-masking", default=True, show_default=True,
               help="APF's filter under the texture mask, as apf cloak does by default; PGD gets the same L∞.")
+@click.option("--gray", is_flag=True, help="Cloak grayscale copies of the photos (JPEG q95), as a black-and-white "
+                                          "photo is cloaked: gray filter, grayscale copy.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps: int, masking: bool,
+def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps: int, masking: bool, gray: bool,
         json_out: Path | None) -> None:
     """Median seconds per face of `apf cloak` vs a direct PGD, and the protection of each."""
     import torch
@@ -86,6 +99,8 @@ def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps
     apf_rows, pgd_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
+        if gray:
+            files = [grayscale_copy(path, out / "gray") for path in files]
         cloaker.cloak_file(files[0], out_dir=out / "warm")  # first-call costs (graph init) are not per face
         for i, path in enumerate(files):
             result = cloaker.cloak_file(path, out_dir=out / "apf")
@@ -106,7 +121,7 @@ def cli(photos: int, baseline_photos: int, strength: str, method: str, pgd_steps
                        + (f", PGD-{pgd_steps} {pgd_rows[-1]['seconds']:.2f} s" if i < baseline_photos else ""), err=True)
     apf, base = _summary(apf_rows, names), _summary(pgd_rows, names)
     report = {"photos": len(apf_rows), "baseline_photos": len(pgd_rows), "strength": strength, "eps": settings.eps,
-              "masking": masking, "method": method, "pgd_steps": pgd_steps, "warm_up_s": round(warm, 2),
+              "masking": masking, "gray": gray, "method": method, "pgd_steps": pgd_steps, "warm_up_s": round(warm, 2),
               "threads": torch.get_num_threads(),
               "apf": apf, f"pgd{pgd_steps}": base, "speedup": base["median_s_per_face"] / apf["median_s_per_face"]}
     click.echo(f"{'':22}{'APF (' + method + ')':>18}{'PGD-' + str(pgd_steps):>14}")

@@ -20,7 +20,7 @@ from apf_desktop.check import ProtectionCheck, verdict
 from apf_desktop.photo import Photo, output_path, read_photo, write_photo
 from edge_probe import wire
 from edge_probe.client import HttpEnhancer, request_filter
-from edge_probe.crops import CROP_SIZE, apply_filter, probe_view
+from edge_probe.crops import CROP_SIZE, apply_filter, gray_filter, probe_view
 from edge_probe.masking import STRENGTHS
 from edge_probe.randomize import check_rate, randomize
 from edge_probe.runtime import METHODS
@@ -32,7 +32,7 @@ DETECT_MAX_SIDE = 2048
 #: faces narrower than this are still protected, with a warning that resizing may undo it.
 SMALL_FACE_PX = 40
 #: photo suffixes a folder contributes.
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".avif"}
 
 
 class CloakError(ValueError):
@@ -197,9 +197,10 @@ class Cloaker:
         """The faces in the photo at ``path``; ``FaceImageError`` if it cannot be read."""
         return detect_faces(load_image(path))
 
-    def protect(self, pixels: np.ndarray, faces: Sequence[Face], *,
+    def protect(self, pixels: np.ndarray, faces: Sequence[Face], *, gray: bool = False,
                 cancel: Callable[[], bool] | None = None) -> tuple[np.ndarray, AlignedFaces]:
-        """The photo with every face in ``faces`` protected, and the crops the filter was made for."""
+        """The photo with every face in ``faces`` protected, and the crops the filter was made for; ``gray``: the
+        photo is grayscale, so the filter is too (:func:`edge_probe.crops.gray_filter`)."""
         aligned = align_faces(pixels, faces, size=CROP_SIZE, method="box")
         crops = aligned.crops.numpy()
         views = probe_view(crops)
@@ -223,10 +224,13 @@ class Cloaker:
             filters.append(request_filter(message, self.enhancer).values)  # type: ignore[arg-type]
         import torch
 
-        protected = apply_filter(crops, np.concatenate(filters), masking=self.settings.masking)
+        filters = np.concatenate(filters)
+        if gray:
+            filters = gray_filter(filters, self.settings.eps)
+        protected = apply_filter(crops, filters, masking=self.settings.masking)
         return paste_faces(pixels, aligned, torch.from_numpy(protected)), aligned
 
-    def cloak_file(self, path: Path | str, *, out_dir: Path | None = None, cancel: Callable[[], bool] | None = None,
+    def cloak_file(self, path: Path | str, *, out_dir: Path | str | None = None, cancel: Callable[[], bool] | None = None,
                    overwrite: bool = False) -> CloakResult:
         """Cloak one photo into ``out_dir`` (default: beside it) as ``<name>-cloaked.<ext>``.
 
@@ -241,7 +245,7 @@ class Cloaker:
             photo = read_photo(path)
         except FaceImageError as exc:
             raise CloakError(str(exc)) from None
-        target = output_path(path, out_dir, photo.suffix)
+        target = output_path(photo, out_dir)
         done = target.exists() and not overwrite
         if done and not self.settings.check:
             return CloakResult(path, target, [], time.perf_counter() - start, skipped=True)
@@ -252,7 +256,7 @@ class Cloaker:
                                                      "photo may undo its protection")
                               if f.box[2] - f.box[0] < SMALL_FACE_PX else None) for f in faces]
         if not done:
-            protected, _ = self.protect(photo.pixels, faces, cancel=cancel)
+            protected, _ = self.protect(photo.pixels, faces, gray=photo.gray, cancel=cancel)
             if cancel and cancel():
                 raise CloakCancelled("cancelled")
             write_photo(photo, protected, target, keep_metadata=self.settings.keep_metadata)

@@ -34,6 +34,15 @@ def filter_to_crop(filters: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
     return _resize(filters, size, cv2.INTER_LINEAR)
 
 
+def gray_filter(filters: np.ndarray, eps: float) -> np.ndarray:
+    """The filter for a grayscale photo: (N, 3, H, W) ``filters`` projected onto gray (the channels' sum, which is
+    the gradient's gray direction for a sign-like filter) and clipped to ``eps``, the same in every channel."""
+    filters = np.asarray(filters, dtype=np.float32)
+    if filters.ndim != 4 or filters.shape[1] != 3:
+        raise ValueError(f"expected (N, 3, H, W) filters, got shape {filters.shape}")
+    return np.repeat(np.clip(filters.sum(1, keepdims=True), -eps, eps), 3, axis=1)
+
+
 def apply_filter(crops: np.ndarray, filters: np.ndarray, *, masking: bool = False) -> np.ndarray:
     """The protected crops clip(x + m·s, 0, 1): (N, 3, 112, 112) ``filters`` resized to the (N, 3, S, S) ``crops``;
     m = 1, or with ``masking`` the crops' texture mask (:func:`edge_probe.masking.texture_mask`)."""

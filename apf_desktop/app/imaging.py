@@ -21,13 +21,21 @@ def worst(verdicts: Iterable[str | None]) -> str | None:
 
 
 def load_qimage(path: Path) -> QImage:
-    """The photo upright (EXIF orientation applied, as the pipeline reads it); ValueError if unreadable."""
+    """The photo upright (EXIF orientation applied, as the pipeline reads it); formats Qt cannot read (HEIC, AVIF)
+    are read as the pipeline reads them; ValueError if unreadable."""
+    from trust_core.faces.io import FaceImageError, load_image
+
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     image = reader.read()
-    if image.isNull():
-        raise ValueError(f"{path.name}: {reader.errorString()}")
-    return image
+    if not image.isNull():
+        return image
+    try:
+        pixels = load_image(path)
+    except FaceImageError:
+        raise ValueError(f"{path.name}: {reader.errorString()}") from None
+    height, width = pixels.shape[:2]
+    return QImage(pixels.data, width, height, pixels.strides[0], QImage.Format.Format_RGB888).copy()
 
 
 def box_rect(box: Sequence[float] | np.ndarray, scale: float = 1.0) -> QRectF:

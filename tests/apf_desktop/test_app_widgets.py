@@ -152,3 +152,21 @@ def test_bench_desktop_times_a_fresh_launch():
     assert result.exit_code == 0, result.output
     assert "run 1: interactive after" in result.output and "longest UI stall" in result.output
     assert "startup to an interactive window: median" in result.output
+
+
+def test_photos_qt_cannot_read_are_shown_as_the_pipeline_reads_them(qapp, tmp_path):  # noqa: ANN001
+    from PIL import Image
+
+    from apf_desktop.app.imaging import load_qimage
+    from trust_core.faces.io import register_formats
+
+    register_formats()
+    src = tmp_path / "phone.heic"
+    Image.new("RGB", (48, 32), (200, 40, 40)).save(src, format="HEIF", quality=95)
+    image = load_qimage(src)
+    assert (image.width(), image.height()) == (48, 32)
+    red, green, _, _ = image.pixelColor(24, 16).getRgb()
+    assert red > 180 and green < 70
+    (tmp_path / "junk.heic").write_bytes(b"not a photo")
+    with pytest.raises(ValueError, match="junk.heic"):
+        load_qimage(tmp_path / "junk.heic")

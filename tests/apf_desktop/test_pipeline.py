@@ -281,3 +281,26 @@ def test_every_preset_budget_is_one_the_enhancer_accepts(enhancer):  # noqa: ANN
     assert max(budgets) <= MAX_EPS
     signals = np.zeros((len(budgets), 3, 112, 112), np.float32)
     assert enhancer.filters(signals, np.array(budgets, np.float32)).shape == signals.shape  # the embedded one too
+
+
+def test_grayscale_photo_gets_a_gray_filter_and_stays_grayscale(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    src = tmp_path / "bw.jpg"
+    Image.open(lfw_photo).convert("L").save(src, quality=95)
+    result = cloaker.cloak_file(src, out_dir=tmp_path / "out")
+    written = Image.open(result.output)
+    assert written.mode == "L" and result.output.name == "bw-cloaked.jpg"
+    changed = np.abs(np.asarray(written).astype(int) - np.asarray(Image.open(src)).astype(int))
+    x0, y0, x1, y1 = result.faces[0].box.astype(int)
+    assert changed[y0:y1, x0:x1].mean() > 1  # the face carries the filter, in luminance
+
+
+def test_transparent_photo_keeps_its_alpha_channel(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    rgb = np.asarray(Image.open(lfw_photo).convert("RGB"))
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, :20] = 0  # a transparent margin
+    src = tmp_path / "cut-out.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(src)
+    result = cloaker.cloak_file(src, out_dir=tmp_path / "out")
+    written = np.asarray(Image.open(result.output))
+    assert written.shape[-1] == 4 and np.array_equal(written[..., 3], alpha)
+    assert np.abs(written[..., :3].astype(int) - rgb).max() >= 1

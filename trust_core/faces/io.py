@@ -1,6 +1,7 @@
 """Safe photo loading: every photo becomes 8-bit RGB, upright, or a clear per-file error."""
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -8,6 +9,16 @@ import numpy as np
 
 #: the largest photo accepted, in pixels (a decompression bomb guard).
 MAX_PIXELS = 100_000_000
+
+
+@functools.cache
+def register_formats() -> None:
+    """Teach PIL the phone formats it lacks: HEIC/HEIF (pillow-heif; an iPhone's default) when installed."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return
+    register_heif_opener()
 
 
 class FaceImageError(ValueError):
@@ -45,6 +56,7 @@ def load_image(path: Path | str, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FaceImageError(path, "no such file")
+    register_formats()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
