@@ -230,8 +230,8 @@ class Cloaker:
         protected = apply_filter(crops, filters, masking=self.settings.masking)
         return paste_faces(pixels, aligned, torch.from_numpy(protected)), aligned
 
-    def cloak_file(self, path: Path | str, *, out_dir: Path | str | None = None, cancel: Callable[[], bool] | None = None,
-                   overwrite: bool = False) -> CloakResult:
+    def cloak_file(self, path: Path | str, *, out_dir: Path | str | None = None,
+                   cancel: Callable[[], bool] | None = None, overwrite: bool = False) -> CloakResult:
         """Cloak one photo into ``out_dir`` (default: beside it) as ``<name>-cloaked.<ext>``.
 
         An existing output is kept and reported as skipped (a rerun resumes a batch) unless ``overwrite``;

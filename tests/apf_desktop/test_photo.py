@@ -109,9 +109,14 @@ def test_phone_formats_are_read_and_written_back_as_themselves(tmp_path: Path, f
     src = tmp_path / f"phone{suffix}"
     ramp = np.linspace(30, 220, 64)
     smooth = np.stack(np.broadcast_arrays(ramp[:, None], ramp[None, :], 250 - ramp[:, None]), -1).astype(np.uint8)
-    Image.fromarray(smooth).save(src, format=fmt, quality=95)
+    exif = Image.Exif()
+    exif[0x0110] = "Phone X"  # the camera model
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 29.0)  # GPS latitude
+    Image.fromarray(smooth).save(src, format=fmt, quality=95, exif=exif.tobytes())
     photo = read_photo(src)
     assert (photo.format, output_path(photo).name) == (fmt, f"phone-cloaked{suffix}")
+    assert photo.exif.get_ifd(0x8825)
     written = Image.open(write_photo(photo, photo.pixels, output_path(photo)))
     assert written.format == fmt
+    assert not written.getexif().get_ifd(0x8825) and 0x0110 not in written.getexif()
     assert np.abs(np.asarray(written.convert("RGB")).astype(int) - photo.pixels).mean() < 6
