@@ -2,14 +2,15 @@
 
 The copy keeps the input's format; a JPEG is re-encoded with the input's own quantisation tables and chroma
 subsampling, so its quality stays close to the original's. It also keeps what the pixels are: a grayscale photo
-stays grayscale and a transparent one keeps its alpha channel unchanged. GIF (a 256-colour palette cannot hold
-the filter) is written as PNG, under a name of its own; a multi-picture JPEG (MPO: a phone's depth map or HDR gain
-map beside the photo, pictures of the same face) as its primary picture alone; animated or multi-page files are
-refused rather than cut to one frame. Pixels are stored upright (EXIF orientation applied),
-so the orientation tag is reset. Metadata policy: by default only non-identifying capture settings survive (no
-GPS, dates, camera or lens serials, owner, maker notes); ``keep_metadata`` keeps the rest. The EXIF thumbnail,
-which would show the unprotected face, is dropped in every case. Files are written to a temporary name in the
-target folder and renamed into place, so a crash or a full disk never leaves a half-written photo.
+stays grayscale (and any black-and-white photo gets a gray filter, :attr:`Photo.neutral`) and a transparent one
+keeps its alpha channel unchanged. GIF (a 256-colour palette cannot hold the filter) is written as PNG, under a
+name of its own; a multi-picture JPEG (MPO: a phone's depth map or HDR gain map beside the photo, pictures of the
+same face) as its primary picture alone; animated or multi-page files are refused rather than cut to one frame.
+Pixels are stored upright (EXIF orientation applied), so the orientation tag is reset. Metadata policy: by default
+only non-identifying capture settings survive (no GPS, dates, camera or lens serials, owner, maker notes);
+``keep_metadata`` keeps the rest. The EXIF thumbnail, which would show the unprotected face, is dropped in every
+case. Files are written to a temporary name in the target folder and renamed into place, so a crash or a full
+disk never leaves a half-written photo.
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "BMP"
 SAME_AS = {"MPO": "JPEG"}
 #: source modes whose copy is grayscale; the others are written in colour.
 GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+#: a colour photo is black and white when 99.9% of its pixels differ by at most this between channels (a gray
+#: JPEG decodes to R = G = B within rounding; the least colourful of 200 LFW colour photos differs by 36).
+NEUTRAL_TOLERANCE = 2
 
 
 _UMASK = os.umask(0o022)
@@ -62,6 +66,16 @@ class Photo:
     gray: bool = False
     alpha: np.ndarray | None = None
     renamed: bool = False
+
+    @property
+    def neutral(self) -> bool:
+        """Whether the photo is black and white, in a gray mode or as colour pixels with R = G = B: its filter must
+        be gray too."""
+        if self.gray:
+            return True
+        pixels = self.pixels.astype(np.int16)
+        spread = np.maximum(np.abs(pixels[..., 0] - pixels[..., 1]), np.abs(pixels[..., 1] - pixels[..., 2]))
+        return bool(np.percentile(spread, 99.9) <= NEUTRAL_TOLERANCE)
 
     @property
     def suffix(self) -> str:

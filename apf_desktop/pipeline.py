@@ -256,7 +256,7 @@ class Cloaker:
                                                      "photo may undo its protection")
                               if f.box[2] - f.box[0] < SMALL_FACE_PX else None) for f in faces]
         if not done:
-            protected, _ = self.protect(photo.pixels, faces, gray=photo.gray, cancel=cancel)
+            protected, _ = self.protect(photo.pixels, faces, gray=photo.neutral, cancel=cancel)
             if cancel and cancel():
                 raise CloakCancelled("cancelled")
             write_photo(photo, protected, target, keep_metadata=self.settings.keep_metadata)

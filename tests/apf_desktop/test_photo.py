@@ -120,3 +120,12 @@ def test_phone_formats_are_read_and_written_back_as_themselves(tmp_path: Path, f
     assert written.format == fmt
     assert not written.getexif().get_ifd(0x8825) and 0x0110 not in written.getexif()
     assert np.abs(np.asarray(written.convert("RGB")).astype(int) - photo.pixels).mean() < 6
+
+
+def test_black_and_white_photo_stored_in_colour_is_neutral_and_a_colour_one_is_not(tmp_path: Path) -> None:
+    gray = np.repeat(picture()[..., :1], 3, axis=2)
+    Image.fromarray(gray).save(tmp_path / "bw.jpg", quality=90)
+    Image.fromarray(picture()).save(tmp_path / "colour.png")
+    bw, colour = read_photo(tmp_path / "bw.jpg"), read_photo(tmp_path / "colour.png")
+    assert bw.neutral and not bw.gray  # written in colour, as it came, with a gray filter
+    assert not colour.neutral

@@ -304,3 +304,13 @@ def test_transparent_photo_keeps_its_alpha_channel(cloaker, lfw_photo, tmp_path)
     written = np.asarray(Image.open(result.output))
     assert written.shape[-1] == 4 and np.array_equal(written[..., 3], alpha)
     assert np.abs(written[..., :3].astype(int) - rgb).max() >= 1
+
+
+def test_black_and_white_photo_stored_in_colour_gets_a_neutral_filter(cloaker, lfw_photo, tmp_path):  # noqa: ANN001
+    src = tmp_path / "bw.png"
+    Image.open(lfw_photo).convert("L").convert("RGB").save(src)
+    result = cloaker.cloak_file(src, out_dir=tmp_path / "out")
+    written = np.asarray(Image.open(result.output)).astype(int)
+    assert written.ndim == 3 and written.shape[-1] == 3
+    assert (written[..., 0] == written[..., 1]).all() and (written[..., 1] == written[..., 2]).all()
+    assert np.abs(written - np.asarray(Image.open(src)).astype(int)).max() >= 1
