@@ -42,6 +42,8 @@ GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 #: a colour photo is black and white when 99.9% of its pixels differ by at most this between channels (a gray
 #: JPEG decodes to R = G = B within rounding; the least colourful of 200 LFW colour photos differs by 36).
 NEUTRAL_TOLERANCE = 2
+#: how many pixels, on a regular grid, decide it (a 100-MP photo is not copied whole for this).
+NEUTRAL_SAMPLE = 1_000_000
 
 
 _UMASK = os.umask(0o022)
@@ -73,7 +75,9 @@ class Photo:
         be gray too."""
         if self.gray:
             return True
-        pixels = self.pixels.astype(np.int16)
+        height, width = self.pixels.shape[:2]
+        step = max(1, int(np.sqrt(height * width / NEUTRAL_SAMPLE)))  # a grid of about NEUTRAL_SAMPLE pixels
+        pixels = self.pixels[::step, ::step].astype(np.int16)
         spread = np.maximum(np.abs(pixels[..., 0] - pixels[..., 1]), np.abs(pixels[..., 1] - pixels[..., 2]))
         return bool(np.percentile(spread, 99.9) <= NEUTRAL_TOLERANCE)
 
