@@ -37,6 +37,8 @@ OPSET = 18
 SMALL_KERNEL = 8192
 #: the index file :mod:`edge_probe.runtime` reads.
 INDEX_FILE = "signal-graphs.json"
+#: the graphs' files, by the names the index gives them.
+GRAPH_FILES = {"embed": "embed.onnx", "step": "signal-step.onnx"}
 STEP_INPUTS = ["crop", "delta", "velocity", "reference", "rows", "cols", "alpha", "momentum", "eps"]
 
 aten = torch.ops.aten
@@ -163,15 +165,23 @@ def export_graphs(model: nn.Module, out_dir: Path, *, eps: float = DEFAULT_EPS, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).eval()
-    paths = {"embed": out_dir / "embed.onnx", "step": out_dir / "signal-step.onnx"}
+    paths = {name: out_dir / file for name, file in GRAPH_FILES.items()}
     with torch.no_grad():
         _export(_Embed(model), (torch.rand(1, 3, INPUT_SIZE, INPUT_SIZE),), paths["embed"], ["crop"], ["embedding"])
     graph, example = trace_step(model)
     _export(graph, example, paths["step"], STEP_INPUTS, ["delta_out", "velocity_out"])
+    write_index(out_dir, eps=eps, steps=steps)
+    return paths
+
+
+def write_index(out_dir: Path, *, eps: float = DEFAULT_EPS, steps: int = DEFAULT_STEPS) -> Path:
+    """Write the graphs' index into ``out_dir``: the defaults and DI²-FGSM's draws from :func:`diversity_schedule`
+    (rerun alone when the schedule changes: the graphs take the draws as inputs, so they stay as they are)."""
     draws = [None if d is None else [d.inner, d.outer, d.top, d.left] for d in diversity_schedule(steps)]
     index = {"eps": eps, "steps": steps, "input_size": INPUT_SIZE, "embedding_dim": EMBEDDING_DIM,
              "diversity": {"prob": DIVERSITY_PROB, "scale": DIVERSITY_SCALE, "seed": DIVERSITY_SEED,
                            "draws": draws},
-             "files": {name: path.name for name, path in paths.items()}}
-    (out_dir / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n")
-    return paths
+             "files": GRAPH_FILES}
+    path = Path(out_dir) / INDEX_FILE
+    path.write_text(json.dumps(index, indent=2) + "\n")
+    return path

@@ -95,6 +95,12 @@ def test_runtime_runs_without_torch(lfw_crops, tmp_path):
     assert plus + minus == 3 * 112 * 112 and min(plus, minus) > 0.2 * plus
 
 
+def test_shipped_index_holds_the_schedule_torch_draws():
+    index = json.loads((shipped_dir() / "signal-graphs.json").read_text())
+    expected = [None if d is None else [d.inner, d.outer, d.top, d.left] for d in diversity_schedule(index["steps"])]
+    assert index["diversity"]["draws"] == expected
+
+
 def test_shipped_graphs_are_small_and_the_probe_compact(probe):
     index = json.loads((shipped_dir() / "signal-graphs.json").read_text())
     for name in ("embed", "step"):
