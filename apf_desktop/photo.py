@@ -3,20 +3,25 @@
 The copy keeps the input's format; a JPEG is re-encoded with the input's own quantisation tables and chroma
 subsampling, so its quality stays close to the original's. It also keeps what the pixels are: a grayscale photo
 stays grayscale (and any black-and-white photo gets a gray filter, :attr:`Photo.neutral`) and a transparent one
-keeps its alpha channel unchanged. GIF (a 256-colour palette cannot hold the filter) is written as PNG, under a
-name of its own; a multi-picture JPEG (MPO: a phone's depth map or HDR gain map beside the photo, pictures of the
-same face) as its primary picture alone; animated or multi-page files are refused rather than cut to one frame.
+keeps its alpha channel unchanged. A 16-bit gray or RGB PNG or TIFF (a scan, a raw converter's export) is written
+at 16 bits: the filter is added to its own samples, which stay exact wherever the filter is zero. GIF (a 256-colour
+palette cannot hold the filter) is written as PNG, under a name of its own; a multi-picture JPEG (MPO: a phone's
+depth map or HDR gain map beside the photo, pictures of the same face) as its primary picture alone; animated or
+multi-page files are refused rather than cut to one frame.
 Pixels are stored upright (EXIF orientation applied), so the orientation tag is reset. Metadata policy: by default
 only non-identifying capture settings survive (no GPS, dates, camera or lens serials, owner, maker notes);
-``keep_metadata`` keeps the rest. The EXIF thumbnail, which would show the unprotected face, is dropped in every
-case. Files are written to a temporary name in the target folder and renamed into place, so a crash or a full
-disk never leaves a half-written photo.
+``keep_metadata`` keeps the rest of the EXIF. Whatever it says, the EXIF thumbnail (the unprotected face) is dropped,
+and so are XMP, IPTC, Photoshop resources, comments and text chunks: they can name the people in the photo, mark
+where their faces are, or hold a thumbnail of their own. Files are written to a temporary name in the target folder
+and renamed into place, so a crash or a full disk never leaves a half-written photo.
 """
 from __future__ import annotations
 
 import errno
+import io
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,9 @@ SAFE_EXIF_TAGS = {
     0xA001: "ColorSpace", 0xA402: "ExposureMode", 0xA403: "WhiteBalance", 0xA406: "SceneCaptureType",
 }
 EXIF_IFD, GPS_IFD, ORIENTATION = 0x8769, 0x8825, 0x0112
+#: blocks a TIFF's first IFD may embed beside EXIF, dropped in every case: XMP and IPTC (names, captions, a photo
+#: manager's face regions) and Photoshop's resources (their own thumbnail of the unprotected face).
+EMBEDDED_BLOCKS = {0x02BC: "XMP", 0x83BB: "IPTC", 0x8649: "Photoshop"}
 #: formats written back as they came; anything else readable is written as PNG.
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp", "HEIF": ".heic",
            "AVIF": ".avif"}
@@ -39,6 +47,10 @@ FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "BMP"
 SAME_AS = {"MPO": "JPEG"}
 #: source modes whose copy is grayscale; the others are written in colour.
 GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+#: formats whose 16-bit photos are written back at 16 bits (PIL hands their colour samples over at 8).
+DEEP_FORMATS = {"PNG", "TIFF"}
+#: how the 8-bit view of a 16-bit sample relates to it: v8 = round(v16 / 257).
+DEEP_SCALE = 257
 #: a colour photo is black and white when 99.9% of its pixels differ by at most this between channels (a gray
 #: JPEG decodes to R = G = B within rounding; the least colourful of 200 LFW colour photos differs by 36).
 NEUTRAL_TOLERANCE = 2
@@ -57,8 +69,9 @@ class DiskFullError(OSError):
 @dataclass
 class Photo:
     """An upright RGB photo and what is needed to write it back like the original: the format it is written in,
-    whether it is ``gray``, its ``alpha`` channel (upright, (H, W) uint8) and whether the source file's own name
-    suits that format (``renamed`` when it does not: a GIF written as PNG)."""
+    whether it is ``gray``, its ``alpha`` channel (upright, (H, W) uint8), its ``deep`` samples when it has 16 bits
+    a sample (upright uint16, (H, W) gray or (H, W, 3) RGB; ``pixels`` is their 8-bit view) and whether the source
+    file's own name suits that format (``renamed`` when it does not: a GIF written as PNG)."""
 
     path: Path
     pixels: np.ndarray
@@ -68,6 +81,7 @@ class Photo:
     gray: bool = False
     alpha: np.ndarray | None = None
     renamed: bool = False
+    deep: np.ndarray | None = None
 
     @property
     def neutral(self) -> bool:
@@ -96,6 +110,7 @@ def read_photo(path: Path | str) -> Photo:
     try:
         with Image.open(path) as image:
             source = image.format or "PNG"
+            deep_source = stores_16_bits(image)  # before anything loads the pixels and drops the tile
             fmt = SAME_AS.get(source, source)
             frames = getattr(image, "n_frames", 1)
             if frames > 1 and fmt != "JPEG":
@@ -116,8 +131,9 @@ def read_photo(path: Path | str) -> Photo:
             alpha = None
             if image.mode in ("RGBA", "LA", "La", "PA", "RGBa") or "transparency" in image.info:
                 alpha = np.asarray(ImageOps.exif_transpose(image).convert("RGBA").getchannel("A")).copy()
+            deep = deep_samples(image, path, pixels) if deep_source and fmt in DEEP_FORMATS and alpha is None else None
             return Photo(path, pixels, fmt if fmt in FORMATS else "PNG", options, exif, gray=gray, alpha=alpha,
-                         renamed=fmt not in FORMATS)
+                         renamed=fmt not in FORMATS, deep=deep)
     except FaceImageError:
         raise
     except (OSError, ValueError) as exc:
@@ -133,7 +149,7 @@ def clean_exif(exif: Any, *, keep: bool) -> bytes:  # noqa: ANN401 - PIL.Image.E
         return out.tobytes()
     if keep:
         for tag, value in exif.items():
-            if tag not in (EXIF_IFD, GPS_IFD):
+            if tag not in (EXIF_IFD, GPS_IFD) and tag not in EMBEDDED_BLOCKS:
                 out[tag] = value
         for ifd in (EXIF_IFD, GPS_IFD):
             values = exif.get_ifd(ifd)
@@ -182,8 +198,98 @@ def as_source(photo: Photo, pixels: np.ndarray):  # noqa: ANN201 - a PIL image
     return image
 
 
+#: PIL's transposes for EXIF orientations 2–8, on numpy arrays (rows, columns first).
+_UPRIGHT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+            5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+            8: lambda a: np.rot90(a)}
+
+
+def stores_16_bits(image: Any) -> bool:  # noqa: ANN401 - a PIL image, not yet loaded
+    """Whether the file stores 16 bits a sample (PIL's raw mode for it ends in ``;16``, ``;16B``, ``;16N``...)."""
+    args = image.tile[0][3] if image.tile else ""
+    rawmode = args if isinstance(args, str) else (args[0] if args else "")
+    return ";16" in str(rawmode)
+
+
+def deep_samples(image: Any, path: Path, pixels: np.ndarray) -> np.ndarray | None:  # noqa: ANN401 - a PIL image
+    """The upright samples of a 16-bit gray or RGB PNG or TIFF (:func:`stores_16_bits`): gray ones through PIL,
+    colour ones through OpenCV. ``None`` when they do not agree with the 8-bit ``pixels`` within a level (the copy
+    is then written at 8 bits, as PIL read it)."""
+    from PIL import ImageOps
+
+    if image.mode.startswith("I;16"):
+        deep = np.asarray(ImageOps.exif_transpose(image)).astype(np.uint16)
+        view = pixels[..., 0]
+    elif image.mode == "RGB":
+        import cv2
+
+        decoded = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+        if decoded is None or decoded.dtype != np.uint16 or decoded.ndim != 3 or decoded.shape[2] != 3:
+            return None
+        orientation = image.getexif().get(ORIENTATION, 1)
+        deep = np.ascontiguousarray(_UPRIGHT.get(orientation, lambda a: a)(decoded[..., ::-1]))
+        view = pixels
+    else:
+        return None
+    if deep.shape != view.shape or np.abs(np.rint(deep / DEEP_SCALE) - view).max(initial=0) > 1:
+        return None
+    return deep
+
+
+def deep_with_filter(photo: Photo, pixels: np.ndarray) -> np.ndarray:
+    """``photo``'s 16-bit samples plus the filter that turned its 8-bit ``pixels`` into ``pixels``: each 8-bit step
+    is 257 16-bit steps, so the copy equals the original wherever the filter is zero (only the box around the
+    changed pixels is computed on, so a large photo is not copied at 32 bits)."""
+    out = photo.deep.copy()
+    changed = np.any(pixels != photo.pixels, axis=-1)
+    if not changed.any():
+        return out
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    change = pixels[box].astype(np.int32) - photo.pixels[box]
+    if out.ndim == 2:  # a gray photo's filter is gray: its channels agree
+        change = np.rint(change.mean(axis=-1)).astype(np.int32)
+    out[box] = np.clip(out[box].astype(np.int32) + DEEP_SCALE * change, 0, 65535)
+    return out
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def _save_deep_rgb(samples: np.ndarray, fh: Any, fmt: str, options: dict[str, Any]) -> None:  # noqa: ANN401
+    """Write 16-bit RGB ``samples`` (PIL cannot) as PNG through OpenCV, with the ICC profile and EXIF spliced in
+    as ``iCCP`` and ``eXIf`` chunks, or as TIFF through tifffile with the ICC profile (EXIF is not written)."""
+    icc = options.get("icc_profile")
+    if fmt == "TIFF":
+        import tifffile
+
+        buffer = io.BytesIO()  # tifffile wants a named file or a buffer, not a bare descriptor
+        tifffile.imwrite(buffer, samples, photometric="rgb", compression="zlib", iccprofile=icc or None)
+        fh.write(buffer.getvalue())
+        return
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(samples[..., ::-1]))
+    if not ok:
+        raise OSError("OpenCV could not encode the 16-bit PNG")
+    data = encoded.tobytes()
+    header_end = 8 + 8 + 13 + 4  # signature, then the IHDR chunk
+    extra = b""
+    if icc:
+        extra += _png_chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc))
+    exif = options.get("exif", b"")
+    exif = exif[6:] if exif.startswith(b"Exif\0\0") else exif
+    if exif:
+        extra += _png_chunk(b"eXIf", exif)
+    fh.write(data[:header_end] + extra + data[header_end:])
+
+
 def write_photo(photo: Photo, pixels: np.ndarray, target: Path, *, keep_metadata: bool = False) -> Path:
-    """Write ``pixels`` like ``photo`` (:func:`as_source`) to ``target`` atomically; never onto the original photo."""
+    """Write ``pixels`` like ``photo`` (:func:`as_source`; a 16-bit photo at 16 bits, :func:`deep_with_filter`) to
+    ``target`` atomically; never onto the original photo."""
+    from PIL import Image
+
     if target.resolve() == photo.path.resolve():
         raise ValueError(f"refusing to overwrite the original {photo.path}")
     options = {**photo.save_options, "exif": clean_exif(photo.exif, keep=keep_metadata)}
@@ -195,7 +301,12 @@ def write_photo(photo: Photo, pixels: np.ndarray, target: Path, *, keep_metadata
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a photo gets the user's usual permissions
         with os.fdopen(fd, "wb") as fh:
-            as_source(photo, pixels).save(fh, format=photo.format, **options)
+            if photo.deep is None:
+                as_source(photo, pixels).save(fh, format=photo.format, **options)
+            elif photo.deep.ndim == 2:
+                Image.fromarray(deep_with_filter(photo, pixels)).save(fh, format=photo.format, **options)
+            else:
+                _save_deep_rgb(deep_with_filter(photo, pixels), fh, photo.format, options)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
