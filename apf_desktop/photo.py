@@ -54,7 +54,8 @@ DEEP_SCALE = 257
 #: a colour photo is black and white when 99.9% of its pixels differ by at most this between channels (a gray
 #: JPEG decodes to R = G = B within rounding; the least colourful of 200 LFW colour photos differs by 36).
 NEUTRAL_TOLERANCE = 2
-#: how many pixels, on a regular grid, decide it (a 100-MP photo is not copied whole for this).
+#: how many pixels, on a regular grid, decide it, and whether 16-bit samples agree with their 8-bit view (a 100-MP
+#: photo is not copied whole for either).
 NEUTRAL_SAMPLE = 1_000_000
 
 
@@ -231,7 +232,11 @@ def deep_samples(image: Any, path: Path, pixels: np.ndarray) -> np.ndarray | Non
         view = pixels
     else:
         return None
-    if deep.shape != view.shape or np.abs(np.rint(deep / DEEP_SCALE) - view).max(initial=0) > 1:
+    if deep.shape != view.shape:
+        return None
+    step = max(1, int(np.sqrt(view.shape[0] * view.shape[1] / NEUTRAL_SAMPLE)))  # a grid, as Photo.neutral samples
+    sample = deep[::step, ::step].astype(np.int32)
+    if np.abs((sample + DEEP_SCALE // 2) // DEEP_SCALE - view[::step, ::step]).max(initial=0) > 1:
         return None
     return deep
 
