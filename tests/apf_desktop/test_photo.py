@@ -206,25 +206,37 @@ def test_16_bit_photo_is_written_at_16_bits_and_unchanged_off_the_filter(tmp_pat
         assert Image.open(output_path(photo, tmp_path / "out")).info.get("icc_profile") == b"a gray profile"
 
 
-def test_16_bit_colour_png_keeps_its_colour_profile_and_orientation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_16_bit_colour_png_keeps_its_colour_profile_and_comes_upright(tmp_path: Path, orientation: int) -> None:
+    import zlib
+
     import cv2
+    from PIL import ImageOps
+
+    from apf_desktop.photo import _png_chunk
 
     samples = deep_picture(3)[:, :48]
     src = tmp_path / "edit.png"
     cv2.imwrite(str(src), samples[..., ::-1])
-    image = Image.open(src)
     exif = Image.Exif()
-    exif[0x0112] = 6  # shown rotated 90° clockwise
-    first = src.read_bytes()  # splice an eXIf and an iCCP chunk in, as an editor would write them
-    from apf_desktop.photo import _png_chunk
-
-    profile = image.info.get("icc_profile") or b"an RGB profile"
-    chunks = _png_chunk(b"iCCP", b"p\0\0" + __import__("zlib").compress(profile)) + _png_chunk(b"eXIf", exif.tobytes()[6:])
+    exif[0x0112] = orientation
+    profile = b"an RGB profile"
+    first = src.read_bytes()  # splice an iCCP and an eXIf chunk in after IHDR, as an editor writes them
+    chunks = _png_chunk(b"iCCP", b"p\0\0" + zlib.compress(profile)) + _png_chunk(b"eXIf", exif.tobytes()[6:])
     src.write_bytes(first[:33] + chunks + first[33:])
     photo = read_photo(src)
-    assert photo.pixels.shape == (48, 64, 3) and photo.deep is not None
-    assert np.array_equal(photo.deep, np.rot90(samples, -1))
+    # the oracle: PIL's own EXIF transpose of each 16-bit channel
+    upright = [ImageOps.exif_transpose(with_orientation(Image.fromarray(samples[..., c]), exif)) for c in range(3)]
+    expected = np.stack([np.asarray(channel) for channel in upright], axis=-1)
+    assert photo.deep is not None
+    assert np.array_equal(photo.deep, expected) and photo.pixels.shape == expected.shape
     written = write_photo(photo, photo.pixels, output_path(photo, tmp_path / "out"))
-    assert np.array_equal(read_deep(written), photo.deep)
+    assert np.array_equal(read_deep(written), expected)
     assert Image.open(written).info.get("icc_profile") == profile
     assert Image.open(written).getexif().get(0x0112, 1) == 1
+
+
+def with_orientation(image: Image.Image, exif: Image.Exif) -> Image.Image:
+    """``image`` carrying ``exif``'s orientation, as a file read with that tag would."""
+    image.getexif()[0x0112] = exif[0x0112]
+    return image
