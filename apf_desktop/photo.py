@@ -199,12 +199,6 @@ def as_source(photo: Photo, pixels: np.ndarray):  # noqa: ANN201 - a PIL image
     return image
 
 
-#: PIL's transposes for EXIF orientations 2–8, on numpy arrays (rows, columns first).
-_UPRIGHT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
-            5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
-            8: lambda a: np.rot90(a)}
-
-
 def stores_16_bits(image: Any) -> bool:  # noqa: ANN401 - a PIL image, not yet loaded
     """Whether the file stores 16 bits a sample (PIL's raw mode for it ends in ``;16``, ``;16B``, ``;16N``...)."""
     args = image.tile[0][3] if image.tile else ""
@@ -214,9 +208,9 @@ def stores_16_bits(image: Any) -> bool:  # noqa: ANN401 - a PIL image, not yet l
 
 def deep_samples(image: Any, path: Path, pixels: np.ndarray) -> np.ndarray | None:  # noqa: ANN401 - a PIL image
     """The upright samples of a 16-bit gray or RGB PNG or TIFF (:func:`stores_16_bits`): gray ones through PIL,
-    colour ones through OpenCV. ``None`` when they do not agree with the 8-bit ``pixels`` within a level (the copy
-    is then written at 8 bits, as PIL read it)."""
-    from PIL import ImageOps
+    colour ones through OpenCV, each turned upright by PIL's own EXIF transpose. ``None`` when they do not agree
+    with the 8-bit ``pixels`` within a level (the copy is then written at 8 bits, as PIL read it)."""
+    from PIL import Image, ImageOps
 
     if image.mode.startswith("I;16"):
         deep = np.asarray(ImageOps.exif_transpose(image)).astype(np.uint16)
@@ -227,8 +221,12 @@ def deep_samples(image: Any, path: Path, pixels: np.ndarray) -> np.ndarray | Non
         decoded = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
         if decoded is None or decoded.dtype != np.uint16 or decoded.ndim != 3 or decoded.shape[2] != 3:
             return None
-        orientation = image.getexif().get(ORIENTATION, 1)
-        deep = np.ascontiguousarray(_UPRIGHT.get(orientation, lambda a: a)(decoded[..., ::-1]))
+        orientation, channels = image.getexif().get(ORIENTATION, 1), []
+        for channel in np.moveaxis(decoded[..., ::-1], -1, 0):  # PIL holds 16 bits one channel at a time
+            plane = Image.fromarray(np.ascontiguousarray(channel))
+            plane.getexif()[ORIENTATION] = orientation
+            channels.append(np.asarray(ImageOps.exif_transpose(plane)))
+        deep = np.stack(channels, axis=-1).astype(np.uint16)
         view = pixels
     else:
         return None

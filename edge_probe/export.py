@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from edge_probe.model import EMBEDDING_DIM, INPUT_SIZE
+from edge_probe.runtime import INDEX_FILE  # the index file the runtime reads
 from edge_probe.signal import (DEFAULT_EPS, DEFAULT_STEPS, DIVERSITY_PROB, DIVERSITY_SCALE, DIVERSITY_SEED,
                                diversity_schedule)
 
@@ -35,8 +36,6 @@ OPSET = 18
 #: kernels of at most this many elements keep the transposed convolution for their input gradient: the exporter
 #: folds a flipped copy of them into the file, and their convolutions are cheap either way.
 SMALL_KERNEL = 8192
-#: the index file :mod:`edge_probe.runtime` reads.
-INDEX_FILE = "signal-graphs.json"
 #: the graphs' files, by the names the index gives them.
 GRAPH_FILES = {"embed": "embed.onnx", "step": "signal-step.onnx"}
 STEP_INPUTS = ["crop", "delta", "velocity", "reference", "rows", "cols", "alpha", "momentum", "eps"]
